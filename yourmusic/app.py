@@ -1,0 +1,81 @@
+"""The Starlette application factory and its lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from tortoise.contrib.starlette import RegisterTortoise
+
+from yourmusic.container import Container
+from yourmusic.db import tortoise_config
+from yourmusic.rest_compat.core import starlette_routes
+from yourmusic.rest_compat.docs import render_docs
+from yourmusic.rest_compat.openapi import build_openapi
+from yourmusic.rest_compat.responses import JSONResponse, unexpected_error_response
+from yourmusic.rest_compat.routes import OPERATIONS
+from yourmusic.schema import build_schema
+from yourmusic.schema.view import GraphQLView
+from yourmusic.settings import Settings, get_settings
+
+log = logging.getLogger("yourmusic")
+
+_HTTP_CODES = {404: ("NOT_FOUND", "Not found."), 405: ("METHOD_NOT_ALLOWED", "Method not allowed.")}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", exc.detail))
+    return JSONResponse({"message": message, "code": code}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return unexpected_error_response()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    openapi = build_openapi(OPERATIONS)
+    docs_html = render_docs(openapi)
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi)
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(docs_html)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        container = Container.build(settings)
+        app.state.container = container
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            try:
+                yield
+            finally:
+                await container.close()
+
+    graphql = GraphQLView(build_schema(), graphql_ide="graphiql")
+    routes = [
+        *starlette_routes(OPERATIONS),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.settings = settings
+    return app

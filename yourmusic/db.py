@@ -1,0 +1,61 @@
+"""Tortoise ORM configuration and the migration runner (Tortoise 1.x native migrations).
+
+Native migrations are database-neutral: the one checked-in set applies to SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+MODEL_MODULES = ["yourmusic.models"]
+MIGRATIONS_MODULE = "yourmusic.migrations"
+
+
+def normalise_db_url(url: str) -> str:
+    """Accept the common `postgresql://` spelling and make the SQLite folder exist."""
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url[len("postgresql://") :]
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        from pathlib import Path
+
+        path = Path(url[len("sqlite://") :])
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": normalise_db_url(database_url)},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _tortoise_cli_config() -> dict[str, Any]:
+    """For the `tortoise` CLI (`tortoise -c yourmusic.db.TORTOISE_ORM makemigrations`)."""
+    from yourmusic.settings import get_settings
+
+    return tortoise_config(get_settings().database_url)
+
+
+async def migrate(database_url: str) -> None:
+    """Apply every pending migration, then release the connections the runner opened."""
+    from tortoise import Tortoise
+
+    await tortoise_migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TORTOISE_ORM":
+        return _tortoise_cli_config()
+    raise AttributeError(name)

@@ -1,0 +1,5 @@
+"""``python -m yourmusic.integrations.aggregator.sandbox --port P``."""
+
+from .server import main
+
+main()

@@ -1,0 +1,113 @@
+"""What a REST operation is, and how one is dispatched.
+
+A route is data (`Operation`): path, methods, auth, the body/query models that document it and the
+handler that calls a resolver. Routes for Starlette and the OpenAPI document are both generated
+from the one table, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from yourmusic.context import Context
+from yourmusic.errors import AppError, ValidationFailed
+from yourmusic.rest_compat.responses import error_response, unexpected_error_response
+
+log = logging.getLogger("yourmusic.rest")
+
+OAUTH2 = "OAuth2"
+UDT = "UDT"
+
+
+@dataclass
+class Call:
+    """One REST request as a handler sees it."""
+
+    request: Request
+    ctx: Context
+    _body: Any = field(default=None, repr=False)
+    _body_read: bool = field(default=False, repr=False)
+
+    def path(self, name: str) -> str:
+        return self.request.path_params[name]
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(self.request.query_params)
+
+    async def json(self) -> Any:
+        """The JSON body; an empty or malformed one is a 422 (Laravel's shape), never a 500."""
+        if not self._body_read:
+            raw = await self.request.body()
+            try:
+                self._body = orjson.loads(raw) if raw.strip() else {}
+            except orjson.JSONDecodeError:
+                raise ValidationFailed({"body": ["The request body must be valid JSON."]}) from None
+            self._body_read = True
+        return self._body
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    methods: tuple[str, ...]
+    path: str
+    handler: Handler
+    operation_id: str
+    summary: str
+    tag: str
+    graphql: str
+    auth: tuple[str, ...] = ()
+    status: int = 200
+    description: str = ""
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | dict[str, Any] | None = None
+    errors: tuple[int, ...] = ()
+    media_type: str = "application/json"
+
+
+def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
+    container_key = "container"
+
+    async def run(request: Request) -> Response:
+        ctx = Context(request=request, container=getattr(request.app.state, container_key))
+        try:
+            return await op.handler(Call(request=request, ctx=ctx))
+        except AppError as exc:
+            return error_response(exc)
+        except Exception:
+            log.exception("unhandled error in %s %s", request.method, op.path)
+            return unexpected_error_response()
+
+    run.__name__ = op.operation_id
+    return run
+
+
+def starlette_routes(operations: list[Operation]) -> list[Route]:
+    """One Starlette route per path, methods merged (several operations may share a path)."""
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in operations:
+        for method in op.methods:
+            by_path.setdefault(op.path, {})[method] = op
+    routes = []
+    for path, ops in by_path.items():
+        handlers = {m: endpoint(o) for m, o in ops.items()}
+
+        async def dispatch(request: Request, _h: dict = handlers) -> Response:
+            handler = _h.get(request.method) or _h["GET"]  # HEAD is answered by GET
+            return await handler(request)
+
+        routes.append(Route(path, dispatch, methods=list(handlers)))
+    return routes

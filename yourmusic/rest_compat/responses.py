@@ -1,0 +1,33 @@
+"""JSON responses (orjson) and the rendering of domain errors into the contract's bodies."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from yourmusic.errors import AppError
+
+log = logging.getLogger("yourmusic.rest")
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_response(exc: AppError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
+
+
+def unexpected_error_response() -> JSONResponse:
+    """A bug: the caller learns nothing about internals; the log gets the traceback."""
+    return JSONResponse({"message": "Server Error.", "code": "INTERNAL_SERVER_ERROR"}, status_code=500)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)

@@ -1,0 +1,12 @@
+"""The route table: every REST operation of the contract that is implemented, in the reference's order."""
+
+from __future__ import annotations
+
+from yourmusic.rest_compat import auth, health, users
+from yourmusic.rest_compat.core import Operation
+
+OPERATIONS: list[Operation] = [
+    *health.OPERATIONS,
+    *auth.OPERATIONS,
+    *users.OPERATIONS,
+]

@@ -1,0 +1,52 @@
+"""#5-#9 the Users API (client token)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from yourmusic.pagination import PageArgs
+from yourmusic.resolvers import users
+from yourmusic.rest_compat.core import OAUTH2, Call, Operation
+from yourmusic.rest_compat.responses import JSONResponse, no_content
+from yourmusic.rest_compat.shapes import Paginator, UserOut, paginator
+from yourmusic.services.users import UserCreate, UserUpdate
+
+
+async def list_users(call: Call) -> Response:
+    page = await users.users(call.ctx, call.query)
+    return JSONResponse(paginator(call.request, page, UserOut))
+
+
+async def create_user(call: Call) -> Response:
+    return JSONResponse(UserOut.dump(await users.create_user(call.ctx, await call.json())), status_code=201)
+
+
+async def get_user(call: Call) -> Response:
+    return JSONResponse(UserOut.dump(await users.user(call.ctx, call.path("user_id"))))
+
+
+async def update_user(call: Call) -> Response:
+    user = await users.update_user(call.ctx, call.path("user_id"), await call.json())
+    return JSONResponse(UserOut.dump(user))
+
+
+async def delete_user(call: Call) -> Response:
+    await users.delete_user(call.ctx, call.path("user_id"))
+    return no_content()
+
+
+_TAG = "Users"
+OPERATIONS = [
+    Operation(("GET",), "/api/users", list_users, "listUsers", "List users", _TAG, "Query.users",
+              auth=(OAUTH2,), query=PageArgs, response=Paginator[UserOut], errors=(401, 403, 422)),
+    Operation(("POST",), "/api/users", create_user, "createUser", "Create user", _TAG, "Mutation.createUser",
+              auth=(OAUTH2,), body=UserCreate, response=UserOut, status=201, errors=(401, 403, 422)),
+    Operation(("GET",), "/api/users/{user_id}", get_user, "getUser", "Get user", _TAG, "Query.user",
+              auth=(OAUTH2,), response=UserOut, errors=(401, 403, 404)),
+    Operation(("PATCH", "PUT"), "/api/users/{user_id}", update_user, "updateUser", "Update user", _TAG,
+              "Mutation.updateUser", auth=(OAUTH2,), body=UserUpdate, response=UserOut,
+              description="Partial update: only the fields sent change (PUT behaves the same).",
+              errors=(401, 403, 404, 422)),
+    Operation(("DELETE",), "/api/users/{user_id}", delete_user, "deleteUser", "Delete user", _TAG,
+              "Mutation.deleteUser", auth=(OAUTH2,), status=204, errors=(401, 403, 404)),
+]

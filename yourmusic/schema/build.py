@@ -1,0 +1,44 @@
+"""Assemble the schema: one Query and one Mutation merged from the domain modules."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from yourmusic.errors import AppError
+from yourmusic.schema.auth import ClientAuthMutation
+from yourmusic.schema.health import HealthQuery
+from yourmusic.schema.users import UsersMutation, UsersQuery
+
+log = logging.getLogger("yourmusic.graphql")
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Errors we did not raise on purpose: their text may hold internals, so it is masked."""
+    original = error.original_error
+    return original is not None and not isinstance(original, (AppError, GraphQLError))
+
+
+class YourMusicSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
+        for error in errors:
+            if _is_unexpected(error):
+                log.error("unhandled error in %s", error.path, exc_info=error.original_error)
+
+
+def build_schema() -> strawberry.Schema:
+    query = merge_types("Query", (HealthQuery, UsersQuery))
+    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation))
+    return YourMusicSchema(
+        query=query,
+        mutation=mutation,
+        extensions=[
+            lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Internal server error."),
+        ],
+    )

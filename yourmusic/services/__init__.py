@@ -1,0 +1,1 @@
+"""Domain logic. Every function takes the tenant explicitly; no transport types in here."""

@@ -1,0 +1,52 @@
+"""Tenants and their OAuth2 clients."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+
+from yourmusic.errors import Conflict, ValidationFailed
+from yourmusic.models import ApiClient, Tenant
+from yourmusic.security.secrets import digest, matches, new_secret
+
+_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+# Compared against when the client id is unknown, so a miss costs what a hit costs.
+_DUMMY_DIGEST = digest("no-such-client")
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    client: ApiClient
+    secret: str  # shown once, never stored
+
+
+async def create_tenant(slug: str, name: str | None = None) -> Tenant:
+    if not _SLUG_RE.match(slug):
+        raise ValidationFailed.field("slug", "The slug may only contain lowercase letters, digits and dashes.")
+    try:
+        return await Tenant.create(slug=slug, name=name or slug)
+    except IntegrityError:
+        raise Conflict(f"Tenant {slug!r} already exists.") from None
+
+
+async def get_tenant_by_slug(slug: str) -> Tenant | None:
+    if not isinstance(slug, str) or not _SLUG_RE.match(slug):
+        return None
+    return await Tenant.get_or_none(slug=slug)
+
+
+async def create_client(tenant: Tenant, name: str = "") -> IssuedClient:
+    secret = new_secret(32)
+    client = await ApiClient.create(
+        tenant=tenant, client_id="ym_" + new_secret(12), secret_hash=digest(secret), name=name
+    )
+    return IssuedClient(client=client, secret=secret)
+
+
+async def authenticate_client(client_id: str, secret: str) -> ApiClient | None:
+    """The active client these credentials belong to, or None; timing does not tell which part was wrong."""
+    client = await ApiClient.get_or_none(client_id=client_id, revoked_at=None) if len(client_id) <= 64 else None
+    ok = matches(secret, client.secret_hash if client else _DUMMY_DIGEST)
+    return client if client is not None and ok else None
