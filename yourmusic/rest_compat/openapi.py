@@ -111,8 +111,11 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
     components: dict[str, Any] = dict(_COMMON_SCHEMAS)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
-        for method in op.methods:
-            paths.setdefault(op.path, {})[method.lower()] = _operation(op, components)
+        for i, method in enumerate(op.methods):
+            doc = _operation(op, components)
+            if i:  # an alias method (PUT beside PATCH) needs its own unique operationId
+                doc["operationId"] = f"{op.operation_id}{method.capitalize()}"
+            paths.setdefault(op.path, {})[method.lower()] = doc
     used_tags = {op.tag for op in operations}
     return {
         "openapi": "3.1.0",

@@ -1,0 +1,96 @@
+"""Shared fixtures: one app per test session on SQLite or PostgreSQL (TEST_DATABASE=sqlite|postgres).
+
+The app runs its real lifespan (Tortoise via RegisterTortoise) on the session's event loop and is
+reached over HTTP through httpx's ASGI transport, as a client would. Each test makes its own tenants,
+so tests never see each other's rows and need no truncation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+import warnings
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+
+from tests.api import Api, TenantHandle
+from yourmusic.app import create_app
+from yourmusic.db import migrate
+from yourmusic.security.tokens import generate_key_set
+from yourmusic.settings import Settings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning, module="aiocache")
+
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"yourmusic test database: {BACKEND}"
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if BACKEND == "sqlite":
+        yield f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    if BACKEND != "postgres":
+        raise RuntimeError(f"TEST_DATABASE must be sqlite or postgres, not {BACKEND!r}")
+    name = f"yourmusic_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        signing_keys=json.dumps(generate_key_set()),
+        seed_demo=False,
+    )
+
+
+@pytest_asyncio.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[object]:
+    await migrate(settings.database_url)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: httpx.AsyncClient) -> Api:
+    return Api(http)
+
+
+@pytest_asyncio.fixture
+async def tenant(api: Api) -> TenantHandle:
+    return await api.new_tenant()
+
+
+@pytest_asyncio.fixture
+async def other_tenant(api: Api) -> TenantHandle:
+    return await api.new_tenant()
