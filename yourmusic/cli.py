@@ -45,7 +45,11 @@ async def seed_demo() -> dict[str, str] | None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from yourmusic.security.tokens import load_key_set
+
     settings = get_settings()
+    # Made here, before workers start, so they all read one key set instead of racing to create it.
+    load_key_set(settings.signing_keys, settings.data_dir)
     seeded = asyncio.run(_with_db(seed_demo)) if settings.seed_demo else asyncio.run(_with_db(_noop))
     if seeded:
         print(
@@ -100,6 +104,13 @@ def cmd_client_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_generate(args: argparse.Namespace) -> int:
+    from yourmusic.security.tokens import generate_key_set
+
+    print(json.dumps(generate_key_set()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yourmusic", description="YourMusic API server and tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     client_create.add_argument("--tenant", required=True)
     client_create.add_argument("--name")
     client_create.set_defaults(func=cmd_client_create)
+
+    keys = sub.add_parser("keys", help="token signing keys").add_subparsers(dest="action", required=True)
+    keys.add_parser("generate", help="print a new Ed25519 JWKS for SIGNING_KEYS").set_defaults(func=cmd_keys_generate)
     return parser
 
 

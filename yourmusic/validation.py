@@ -21,10 +21,19 @@ M = TypeVar("M", bound=BaseModel)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def _drop_null_defaults(schema: dict[str, Any], cls: type) -> None:
+    """Partial-update fields default to "not sent", which is not a null the schema should admit."""
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
 class Input(BaseModel):
     """Base of every input: unknown fields are ignored, no silent type coercion of strings."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(
+        extra="ignore", str_strip_whitespace=True, frozen=True, json_schema_extra=_drop_null_defaults
+    )
 
 
 def _strict_date(value: Any) -> date:
