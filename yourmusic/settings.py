@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     seed_demo: bool = True
     demo_tenant_slug: str = "demo"
 
+    # Cache: entries past their TTL may still be served for this long when the upstream fails.
+    cache_namespace: str = "ym"
+    cache_stale_for: int = 3600
+
+    # Mail: SMTP when SMTP_URL is set (smtp://user:pass@host:587?starttls=1, smtps://...), else the log.
+    smtp_url: str | None = Field(default=None, repr=False)
+    mail_outbox_dir: str | None = None
+    mail_from: str = "YourMusic <no-reply@yourmusic.local>"
+
     # Request limits
     max_body_bytes: int = 1_048_576
 
