@@ -10,10 +10,10 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
-from yourmusic.container import Container
+from yourmusic.container import SANDBOX, SANDBOX_AGGREGATOR_PATH, Container
 from yourmusic.db import tortoise_config
 from yourmusic.rest_compat.core import starlette_routes
 from yourmusic.rest_compat.docs import render_docs
@@ -72,6 +72,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/docs", docs, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
+    if settings.aggregator_url == SANDBOX:
+        from yourmusic.integrations.aggregator.sandbox import create_app as sandbox_app
+
+        routes.append(Mount(SANDBOX_AGGREGATOR_PATH, app=sandbox_app(consumer_key=settings.aggregator_key)))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -45,8 +45,13 @@ async def seed_demo() -> dict[str, str] | None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    import os
+
     from yourmusic.security.tokens import load_key_set
 
+    # The embedded sandboxes are mounted on this very server: tell the clients where that is.
+    os.environ.setdefault("SELF_URL", f"http://127.0.0.1:{args.port}")
+    get_settings.cache_clear()
     settings = get_settings()
     # Made here, before workers start, so they all read one key set instead of racing to create it.
     load_key_set(settings.signing_keys, settings.data_dir)

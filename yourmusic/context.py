@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from yourmusic.container import Container
+from yourmusic.dataloaders.catalog import CatalogLoaders
 from yourmusic.principals import (
     ClientPrincipal,
     Principal,
@@ -27,6 +28,14 @@ class Context:
     request: HTTPConnection
     container: Container
     _principal: Any = field(default=_UNRESOLVED, repr=False)
+    _loaders: CatalogLoaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> CatalogLoaders:
+        """Built on first use: a request that loads no catalog entity builds no loader."""
+        if self._loaders is None:
+            self._loaders = CatalogLoaders(self.container.catalog)
+        return self._loaders
 
     @property
     def principal(self) -> Principal | None:

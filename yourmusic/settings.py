@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     seed_demo: bool = True
     demo_tenant_slug: str = "demo"
 
+    # Catalog aggregator (7digital API 1.2 style). "sandbox": the bundled sandbox, mounted in-process
+    # at /_sandbox/aggregator and reached over loopback HTTP (SELF_URL) through the same client.
+    aggregator_url: str = "sandbox"
+    self_url: str = "http://127.0.0.1:8000"
+    aggregator_key: str = "yourmusic-sandbox"
+    aggregator_secret: str = Field(default="yourmusic-sandbox-secret", repr=False)
+    aggregator_country: str = "US"
+    aggregator_connect_timeout: float = 1.0
+    aggregator_timeout: float = 5.0
+    aggregator_retries: int = 2
+    aggregator_breaker_failures: int = 5
+    aggregator_breaker_reset: float = 10.0
+    aggregator_status_ttl: float = 5.0
+
     # Cache: entries past their TTL may still be served for this long when the upstream fails.
     cache_namespace: str = "ym"
     cache_stale_for: int = 3600

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from yourmusic.rest_compat import auth, health, users
+from yourmusic.rest_compat import auth, catalog, health, users
 from yourmusic.rest_compat.core import Operation
 
 OPERATIONS: list[Operation] = [
     *health.OPERATIONS,
     *auth.OPERATIONS,
     *users.OPERATIONS,
+    *catalog.OPERATIONS,
 ]

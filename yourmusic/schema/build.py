@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from yourmusic.errors import AppError
 from yourmusic.schema.auth import ClientAuthMutation
+from yourmusic.schema.catalog import CatalogQuery
 from yourmusic.schema.health import HealthQuery
 from yourmusic.schema.users import UsersMutation, UsersQuery
 
@@ -33,7 +34,7 @@ class YourMusicSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    query = merge_types("Query", (HealthQuery, UsersQuery))
+    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery))
     mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation))
     return YourMusicSchema(
         query=query,

@@ -1,0 +1,1 @@
+"""Per-request DataLoaders (built lazily by the Context, never at module level)."""

@@ -1,0 +1,286 @@
+"""The music catalog, read from the aggregator through the shared cache.
+
+Each operation validates its parameters against the reference's enums and ranges (a bad value is a
+422 here, never a pass-through), then answers the aggregator's JSON as it came (the contract passes
+it through). Entities are also cached one by one for the dataloaders (`entities`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from yourmusic.cache import CacheStore
+from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
+from yourmusic.integrations.aggregator.client import AggregatorClient
+from yourmusic.validation import Input, parse
+
+BATCH_LIMIT = 50  # the aggregator's batch endpoints take at most 50 ids
+IMAGE_SIZES = (33, 50, 100, 180, 182, 200, 350, 500, 800)
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+UsageTypes = Literal["download", "stream"]
+ReleaseType = Literal["album", "single", "video"]
+
+
+class _Paged(Input):
+    page: int = Field(default=1, ge=1, le=10_000)
+    pageSize: int = Field(default=10, ge=10, le=50)  # noqa: N815
+
+
+class _Imaged(Input):
+    imageSize: int | None = None  # noqa: N815
+    usageTypes: UsageTypes | None = None  # noqa: N815
+
+    @field_validator("imageSize")
+    @classmethod
+    def _image_size(cls, value: int | None) -> int | None:
+        if value is not None and value not in IMAGE_SIZES:
+            raise ValueError("must be one of " + ", ".join(map(str, IMAGE_SIZES)))
+        return value
+
+
+class ArtistSearch(_Paged):
+    q: str = Field(min_length=1, max_length=255)
+
+
+class ItemSearch(_Paged):
+    q: str = Field(min_length=1, max_length=255)
+    usageTypes: UsageTypes | None = None  # noqa: N815
+    excludeExplicitContent: bool | None = None  # noqa: N815
+    artistId: str | None = Field(default=None, pattern=_ID_RE.pattern)  # noqa: N815
+
+
+class ArtistBrowse(Input):
+    letter: str = Field(pattern=r"^[A-Za-z0-9#]$")
+    page: int = Field(default=1, ge=1, le=10_000)
+    pageSize: int = Field(default=10, ge=10, le=50)  # noqa: N815
+
+
+class ArtistReleases(_Imaged, _Paged):
+    type: ReleaseType | None = None
+
+
+class ItemDetails(_Imaged):
+    pass
+
+
+class ReleaseTracks(_Imaged):
+    page: int = Field(default=1, ge=1, le=10_000)
+    pageSize: int = Field(default=50, ge=10, le=50)  # noqa: N815
+
+
+def _id_list(value: str) -> str:
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    if not ids:
+        raise ValueError("must list at least one id")
+    if len(ids) > BATCH_LIMIT:
+        raise ValueError(f"may list at most {BATCH_LIMIT} ids")
+    if not all(_ID_RE.match(i) for i in ids):
+        raise ValueError("must be a comma-separated list of ids")
+    return ",".join(ids)
+
+
+class _Batch(_Imaged):
+    showErrors: bool | None = None  # noqa: N815
+
+
+class ReleaseBatch(_Batch):
+    releaseids: str
+    type: ReleaseType | None = None
+
+    @field_validator("releaseids")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        return _id_list(value)
+
+
+class TrackBatch(_Batch):
+    trackids: str
+
+    @field_validator("trackids")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        return _id_list(value)
+
+
+def catalog_id(value: Any, what: str) -> str:
+    """A catalog id as the aggregator spells it; anything else names nothing (404, no upstream call)."""
+    text = str(value).strip() if value is not None else ""
+    if not _ID_RE.match(text):
+        raise NotFound(f"{what} not found.")
+    return text
+
+
+def _stale_ok(exc: BaseException) -> bool:
+    """Serve a stale entry when the upstream is broken, not when it says the thing does not exist."""
+    return isinstance(exc, (AggregatorError, AggregatorTimeout))
+
+
+@dataclass(frozen=True)
+class Ttl:
+    search: int = 300
+    details: int = 3600
+    listing: int = 1800
+    missing: int = 60
+
+
+@dataclass(frozen=True)
+class Entity:
+    """How one kind of catalog object is batched upstream and cached one by one."""
+
+    kind: str
+    endpoint: str
+    ids_param: str
+    items_key: str
+    single_endpoint: str
+    single_param: str
+    single_key: str
+
+
+TRACK = Entity("track", "track/details/batch", "trackids", "tracks", "track/details", "trackid", "track")
+RELEASE = Entity("release", "release/details/batch", "releaseids", "releases", "release/details", "releaseid", "release")
+ARTIST = Entity("artist", "artist/details/batch", "artistids", "artists", "artist/details", "artistid", "artist")
+
+
+class CatalogService:
+    def __init__(self, client: AggregatorClient, cache: CacheStore, ttl: Ttl | None = None,
+                 status_ttl: float = 5.0, status_timeout: float = 1.0) -> None:
+        self.client = client
+        self.cache = cache
+        self.ttl = ttl or Ttl()
+        self.country = client.config.country
+        self.status_ttl = status_ttl
+        self.status_timeout = status_timeout
+        self._status: tuple[bool, float] | None = None
+
+    # -- one cached upstream call -------------------------------------------------------------
+    async def _cached(self, endpoint: str, params: Mapping[str, Any], ttl: int) -> dict[str, Any]:
+        clean = {k: v for k, v in params.items() if v is not None}
+        key = "agg:" + self.client.url(endpoint, clean).split("?", 1)[1] + "|" + endpoint
+        return await self.cache.fetch(key, ttl, lambda: self.client.get(endpoint, clean), _stale_ok)
+
+    @staticmethod
+    def _args(model: type[Input], args: Mapping[str, Any]) -> dict[str, Any]:
+        return parse(model, args).model_dump(exclude_none=True)
+
+    # -- operations (#30-#40) -----------------------------------------------------------------
+    async def search_artists(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._cached("artist/search", self._args(ArtistSearch, args), self.ttl.search)
+
+    async def search_releases(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._cached("release/search", self._args(ItemSearch, args), self.ttl.search)
+
+    async def search_tracks(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._cached("track/search", self._args(ItemSearch, args), self.ttl.search)
+
+    async def browse_artists(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        params = self._args(ArtistBrowse, args)
+        params["letter"] = params["letter"].lower()
+        return await self._cached("artist/browse", params, self.ttl.listing)
+
+    async def artist(self, artist_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        params = {"artistid": catalog_id(artist_id, "Artist"), **self._args(ItemDetails, args or {})}
+        params.pop("usageTypes", None)
+        return await self._cached("artist/details", params, self.ttl.details)
+
+    async def artist_releases(self, artist_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+        params = {"artistid": catalog_id(artist_id, "Artist"), **self._args(ArtistReleases, args)}
+        return await self._cached("artist/releases", params, self.ttl.listing)
+
+    async def release(self, release_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        params = {"releaseid": catalog_id(release_id, "Release"), **self._args(ItemDetails, args or {})}
+        return await self._cached("release/details", params, self.ttl.details)
+
+    async def release_tracks(self, release_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
+        params = {"releaseid": catalog_id(release_id, "Release"), **self._args(ReleaseTracks, args)}
+        return await self._cached("release/tracks", params, self.ttl.details)
+
+    async def release_batch(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._cached("release/details/batch", self._args(ReleaseBatch, args), self.ttl.details)
+
+    async def track(self, track_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        params = {"trackid": catalog_id(track_id, "Track"), **self._args(ItemDetails, args or {})}
+        return await self._cached("track/details", params, self.ttl.details)
+
+    async def track_batch(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._cached("track/details/batch", self._args(TrackBatch, args), self.ttl.details)
+
+    # -- entities, one by one, for the dataloaders --------------------------------------------
+    def _entity_key(self, entity: Entity, item_id: str) -> str:
+        return f"ent:{entity.kind}:{self.country}:{item_id}"
+
+    async def entities(self, entity: Entity, ids: list[str]) -> list[dict[str, Any] | Exception]:
+        """Objects for `ids` in order; each unknown id answers its own NotFound.
+
+        Fresh cache entries never reach the upstream; the misses go out in batches of 50.
+        """
+        results: list[dict[str, Any] | Exception | None] = [None] * len(ids)
+        valid: list[int] = []
+        for i, raw in enumerate(ids):
+            if _ID_RE.match(str(raw)):
+                valid.append(i)
+            else:
+                results[i] = NotFound(f"{entity.kind.capitalize()} not found.")
+        keys = [self._entity_key(entity, str(ids[i])) for i in valid]
+        entries = await self.cache.get_entries(keys)
+        missing: dict[str, list[int]] = {}
+        stale: dict[str, Any] = {}
+        for i, entry in zip(valid, entries):
+            item_id = str(ids[i])
+            if self.cache.is_fresh(entry):
+                value = entry["v"]  # type: ignore[index]
+                results[i] = value if value is not None else NotFound(f"{entity.kind.capitalize()} not found.")
+            else:
+                missing.setdefault(item_id, []).append(i)
+                if entry is not None:
+                    stale[item_id] = entry["v"]
+        wanted = list(missing)
+        for start in range(0, len(wanted), BATCH_LIMIT):
+            chunk = wanted[start : start + BATCH_LIMIT]
+            try:
+                found = await self._fetch_batch(entity, chunk)
+            except (AggregatorError, AggregatorTimeout) as exc:
+                found = {i: stale[i] if stale.get(i) is not None else exc for i in chunk}
+            for item_id in chunk:
+                value = found.get(item_id)
+                outcome: Any = value if value is not None else NotFound(f"{entity.kind.capitalize()} not found.")
+                for i in missing[item_id]:
+                    results[i] = outcome
+        return results  # type: ignore[return-value]
+
+    async def _fetch_batch(self, entity: Entity, chunk: list[str]) -> dict[str, Any]:
+        ordered = sorted(chunk)
+        flight_key = f"batch:{entity.kind}:{self.country}:{','.join(ordered)}"
+
+        async def load() -> dict[str, Any]:
+            payload = await self.client.get(entity.endpoint, {entity.ids_param: ordered, "showErrors": True})
+            items = (payload.get("items") or {}).get(entity.items_key) or []
+            found = {str(item.get("id")): item for item in items if isinstance(item, dict)}
+            await self.cache.put_many([(self._entity_key(entity, i), found[i]) for i in found], self.ttl.details)
+            absent = [i for i in ordered if i not in found]
+            await self.cache.put_many([(self._entity_key(entity, i), None) for i in absent], self.ttl.missing)
+            return found
+
+        return await self.cache.flight.do(flight_key, load)
+
+    # -- upstream health -----------------------------------------------------------------------
+    async def is_up(self) -> bool:
+        """A short probe, its answer kept a few seconds (a status page must not hammer the upstream)."""
+        now = time.monotonic()
+        if self._status is not None and self._status[1] > now:
+            return self._status[0]
+        if not self.client.breaker.allow_probe():
+            return False
+
+        async def probe() -> bool:
+            up = await self.client.probe(timeout=self.status_timeout)
+            self._status = (up, time.monotonic() + self.status_ttl)
+            return up
+
+        return await self.cache.flight.do("aggregator-status", probe)
