@@ -11,7 +11,7 @@ import json
 import os
 import uuid
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +20,8 @@ import pytest
 import pytest_asyncio
 
 from tests.api import Api, TenantHandle
+from tests.servers import ThreadedServer, start_server
+from yourmusic.integrations.aggregator.sandbox import create_app as create_sandbox
 from yourmusic.app import create_app
 from yourmusic.db import migrate
 from yourmusic.security.tokens import generate_key_set
@@ -55,14 +57,33 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         await admin.close()
 
 
+AGGREGATOR_KEY = "test-consumer-key"
+
+
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def aggregator_server() -> Iterator[ThreadedServer]:
+    """The sandbox aggregator on a real port: the app reaches it through its production client."""
+    server = start_server(create_sandbox(consumer_key=AGGREGATOR_KEY))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory,
+             aggregator_server: ThreadedServer) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("data")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
         signing_keys=json.dumps(generate_key_set()),
         seed_demo=False,
+        aggregator_url=f"{aggregator_server.url}/1.2",
+        aggregator_key=AGGREGATOR_KEY,
+        aggregator_timeout=1.0,
+        aggregator_connect_timeout=0.5,
+        aggregator_breaker_failures=3,
+        aggregator_breaker_reset=0.5,
+        aggregator_status_ttl=0.2,
     )
 
 
