@@ -116,6 +116,13 @@ def cmd_keys_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sandbox_aggregator(args: argparse.Namespace) -> int:
+    from yourmusic.integrations.aggregator.sandbox.server import run
+
+    run(args.host, args.port, consumer_key=args.consumer_key, log_level="info")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yourmusic", description="YourMusic API server and tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     client_create.add_argument("--tenant", required=True)
     client_create.add_argument("--name")
     client_create.set_defaults(func=cmd_client_create)
+
+    sandbox = sub.add_parser("sandbox", help="run a bundled sandbox upstream on its own")
+    sandboxes = sandbox.add_subparsers(dest="which", required=True)
+    aggregator = sandboxes.add_parser("aggregator", help="the 7digital-style catalog over the bundled catalog")
+    aggregator.add_argument("--host", default="127.0.0.1")
+    aggregator.add_argument("--port", type=int, default=8765)
+    aggregator.add_argument("--consumer-key", default=None, help="require this oauth_consumer_key")
+    aggregator.set_defaults(func=cmd_sandbox_aggregator)
 
     keys = sub.add_parser("keys", help="token signing keys").add_subparsers(dest="action", required=True)
     keys.add_parser("generate", help="print a new Ed25519 JWKS for SIGNING_KEYS").set_defaults(func=cmd_keys_generate)

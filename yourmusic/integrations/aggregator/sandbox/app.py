@@ -398,10 +398,16 @@ CATALOGUE_ENDPOINTS: dict[str, Handler] = {
 # --------------------------------------------------------------------------- app
 
 
+def _base_url(request: Request) -> str:
+    """This sandbox's own URL, mount prefix included (Starlette's base_url is the top app's)."""
+    url = request.url
+    return f"{url.scheme}://{url.netloc}{request.scope.get('root_path', '')}".rstrip("/")
+
+
 def _render(request: Request, payload: dict, image_size: int) -> ORJSONResponse:
     """Serialise once, then fill in this request's URL base and image size."""
     body = orjson.dumps(payload)
-    base = orjson.dumps(str(request.base_url).rstrip("/"))[1:-1]
+    base = orjson.dumps(_base_url(request))[1:-1]
     body = body.replace(_BASE_BYTES, base).replace(_SIZE_BYTES, _SIZE_VALUES[image_size])
     return ORJSONResponse(body)
 

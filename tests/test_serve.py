@@ -1,0 +1,72 @@
+"""The README's first command: `yourmusic serve` on the embedded default, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
+                                reason="the embedded default is SQLite; one run is enough")
+
+
+def _start(tmp_path: Path, port: int, log: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "AGGREGATOR_URL", "SELF_URL"}}
+    env["PYTHONPATH"] = str(ROOT)
+    out = open(tmp_path / log, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], cwd=tmp_path,
+                            env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+    proc.kill()
+    pytest.fail("server did not start:\n" + (tmp_path / log).read_text()[-2000:])
+
+
+def _stop(proc: subprocess.Popen, tmp_path: Path, log: str) -> str:
+    proc.terminate()
+    proc.wait(timeout=20)
+    return (tmp_path / log).read_text()
+
+
+def test_serve_embedded_default(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _start(tmp_path, port, "first.log")
+    try:
+        output = _stop(proc, tmp_path, "first.log")
+        creds = json.loads(re.search(r"\{[^{}]*\"client_secret\"[^{}]*\}", output, re.S).group(0))
+        assert creds["tenant"] == "demo"
+        assert (tmp_path / "var" / "yourmusic.sqlite3").exists()
+
+        # Second start: the demo tenant exists, nothing is printed again; the catalog works end to end.
+        proc = _start(tmp_path, port, "second.log")
+        token = httpx.post(f"{base}/api/oauth/token", json={"grant_type": "client_credentials",
+                           "client_id": creds["client_id"], "client_secret": creds["client_secret"]}).json()
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        assert httpx.get(f"{base}/api/aggregator/status").json() == {"status": "up"}
+        track = httpx.get(f"{base}/api/tracks/1", headers=auth).json()["track"]
+        assert track["title"].startswith("For Those About To Rock")
+        image = httpx.get(track["release"]["image"])
+        assert image.status_code == 200 and image.headers["content-type"].startswith("image/svg")
+        second = _stop(proc, tmp_path, "second.log")
+        assert "client_secret" not in second
+    finally:
+        if proc.poll() is None:
+            proc.kill()
