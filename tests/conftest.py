@@ -13,16 +13,19 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
 
-from tests.api import Api, TenantHandle
+from tests.api import Api, Passwordless, TenantHandle
+from tests.mailbox import Mailbox, free_port
 from tests.servers import ThreadedServer, start_server
 from yourmusic.integrations.aggregator.sandbox import create_app as create_sandbox
 from yourmusic.app import create_app
+from yourmusic.container import Container
 from yourmusic.db import migrate
 from yourmusic.security.tokens import generate_key_set
 from yourmusic.settings import Settings
@@ -115,3 +118,63 @@ async def tenant(api: Api) -> TenantHandle:
 @pytest_asyncio.fixture
 async def other_tenant(api: Api) -> TenantHandle:
     return await api.new_tenant()
+
+
+# --------------------------------------------------------------------------- passwordless sign-in
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on a free local port, for the whole session."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.url = f"smtp://127.0.0.1:{port}?timeout=5"
+    yield box
+    box.release()
+    controller.stop()
+
+
+@pytest_asyncio.fixture
+async def use_container(app: object, settings: Settings, mailbox: Mailbox) -> AsyncIterator[Any]:
+    """`container = use_container(**setting_overrides)`: the app runs on a container of its own for
+    this test (SMTP to `mailbox`, fresh in-process cache, so rate limits never leak between tests);
+    the session's container is back afterwards."""
+    original = app.state.container  # type: ignore[attr-defined]
+    made: list[Container] = []
+
+    def use(**overrides: Any) -> Container:
+        container = Container.build(settings.model_copy(update={"smtp_url": mailbox.url, **overrides}))
+        made.append(container)
+        app.state.container = container  # type: ignore[attr-defined]
+        return container
+
+    yield use
+    app.state.container = original  # type: ignore[attr-defined]
+    for container in made:
+        await container.close()
+
+
+@pytest_asyncio.fixture
+async def client_at(app: object) -> AsyncIterator[Any]:
+    """`http = client_at("203.0.113.7")`: an HTTP client whose TCP peer address is that IP."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(ip: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(ip, 40000))  # type: ignore[arg-type]
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest_asyncio.fixture
+async def signin(api: Api, use_container: Any, mailbox: Mailbox) -> Passwordless:
+    """The passwordless flow over REST against a container that mails through `mailbox`."""
+    return Passwordless(api.http, use_container(), mailbox)

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from yourmusic.cache import CacheStore, build_cache
 from yourmusic.integrations.aggregator.client import AggregatorClient, AggregatorConfig
 from yourmusic.integrations.mail import MailDispatcher, build_sender
+from yourmusic.security.otp import OtpHasher, otp_hash_key
 from yourmusic.security.tokens import TokenService, load_key_set
 from yourmusic.services.catalog import CatalogService
+from yourmusic.services.otp import OtpService
+from yourmusic.services.passwordless import PasswordlessService
+from yourmusic.services.ratelimit import Network, RateLimiter, parse_networks
+from yourmusic.services.sessions import SessionService
 from yourmusic.settings import Settings
 
 
@@ -41,19 +46,46 @@ class Container:
     mail: MailDispatcher
     aggregator: AggregatorClient
     catalog: CatalogService
+    limiter: RateLimiter
+    sessions: SessionService
+    passwordless: PasswordlessService
+    trusted_proxies: tuple[Network, ...]
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
         keys = load_key_set(settings.signing_keys, settings.data_dir)
         cache = CacheStore(build_cache(settings.redis_url, settings.cache_namespace), settings.cache_stale_for)
         aggregator = AggregatorClient(aggregator_config(settings))
+        tokens = TokenService(keys, settings.token_issuer, settings.token_audience)
+        mail = MailDispatcher(build_sender(settings.smtp_url, settings.mail_outbox_dir))
+        limiter = RateLimiter(cache.backend)
+        sessions = SessionService(
+            tokens, cache.backend,
+            access_ttl=settings.session_access_ttl, refresh_ttl=settings.refresh_token_ttl,
+            onboarding_ttl=settings.onboarding_token_ttl, revocation_cache_ttl=settings.session_revocation_cache_ttl,
+        )
+        otp = OtpService(
+            OtpHasher(otp_hash_key(settings.otp_hash_key, keys)),
+            ttl=settings.otp_ttl, max_attempts=settings.otp_max_attempts,
+        )
+        passwordless = PasswordlessService(
+            otp, sessions, limiter, mail,
+            mail_from=settings.mail_from, mail_from_tenants=settings.mail_from_tenants,
+            send_interval=settings.otp_send_interval,
+            sends_per_window=settings.otp_sends_per_hour, sends_window=settings.otp_sends_window,
+            ip_limit=settings.otp_ip_limit, ip_window=settings.otp_ip_window,
+        )
         return cls(
             settings=settings,
-            tokens=TokenService(keys, settings.token_issuer, settings.token_audience),
+            tokens=tokens,
             cache=cache,
-            mail=MailDispatcher(build_sender(settings.smtp_url, settings.mail_outbox_dir)),
+            mail=mail,
             aggregator=aggregator,
             catalog=CatalogService(aggregator, cache, status_ttl=settings.aggregator_status_ttl),
+            limiter=limiter,
+            sessions=sessions,
+            passwordless=passwordless,
+            trusted_proxies=parse_networks(settings.trusted_proxies),
         )
 
     async def close(self) -> None:

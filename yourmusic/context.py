@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import HTTPConnection
 
@@ -19,8 +21,10 @@ from yourmusic.principals import (
     require_client,
     require_user,
 )
+from yourmusic.services.ratelimit import client_ip
 
 _UNRESOLVED: Any = object()
+P = TypeVar("P", bound=Principal)
 
 
 @dataclass
@@ -28,6 +32,8 @@ class Context:
     request: HTTPConnection
     container: Container
     _principal: Any = field(default=_UNRESOLVED, repr=False)
+    _live: bool = field(default=False, repr=False)
+    _live_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     _loaders: CatalogLoaders | None = field(default=None, repr=False)
 
     @property
@@ -37,22 +43,56 @@ class Context:
             self._loaders = CatalogLoaders(self.container.catalog)
         return self._loaders
 
-    @property
-    def principal(self) -> Principal | None:
-        """Resolved on first use (a query that needs no auth never verifies a token).
+    def _verified(self) -> Principal | None:
+        """The bearer token's principal, verified offline (signature, issuer, audience, expiry).
 
-        Raises INVALID_AUTH_TOKEN for a header that is present but bad.
+        Resolved on first use (a query that needs no auth never verifies a token). Raises
+        INVALID_AUTH_TOKEN for a header that is present but bad.
         """
         if self._principal is _UNRESOLVED:
             token = bearer_token(self.request.headers.get("authorization"))
             self._principal = None if token is None else principal_from_token(self.container.tokens, token)
         return self._principal
 
-    def client(self) -> ClientPrincipal:
-        return require_client(self.principal)
+    async def _ensure_live(self, principal: Principal) -> None:
+        """The one place a session access token's family is checked (revoked, expired, deleted user).
 
-    def user(self) -> UserPrincipal:
-        return require_user(self.principal)
+        Once per request; the answer is cached briefly in the shared cache by the session service.
+        """
+        if self._live:
+            return
+        async with self._live_lock:
+            if not self._live:
+                if isinstance(principal, UserPrincipal) and principal.family_id is not None:
+                    await self.container.sessions.ensure_live(
+                        principal.family_id, principal.tenant_id, principal.user_id, principal.device_id
+                    )
+                self._live = True
 
-    def caller(self) -> Principal:
-        return require_any(self.principal)
+    async def _live_principal(self, principal: P) -> P:
+        await self._ensure_live(principal)
+        return principal
+
+    async def principal(self) -> Principal | None:
+        """The caller, or None without an `Authorization` header (optional authentication)."""
+        principal = self._verified()
+        if principal is not None:
+            await self._ensure_live(principal)
+        return principal
+
+    # `await ctx.client()` / `await ctx.user()` / `await ctx.caller()`. The token itself is checked
+    # when called (a missing, bad or wrong-kind token raises at once), the session family when awaited.
+
+    def client(self) -> Awaitable[ClientPrincipal]:
+        return self._live_principal(require_client(self._verified()))
+
+    def user(self) -> Awaitable[UserPrincipal]:
+        return self._live_principal(require_user(self._verified()))
+
+    def caller(self) -> Awaitable[Principal]:
+        return self._live_principal(require_any(self._verified()))
+
+    def client_ip(self) -> str:
+        """The caller's address; `X-Forwarded-For` is believed only from TRUSTED_PROXIES."""
+        peer = self.request.client.host if self.request.client else None
+        return client_ip(peer, self.request.headers.getlist("x-forwarded-for"), self.container.trusted_proxies)

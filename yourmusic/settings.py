@@ -56,6 +56,27 @@ class Settings(BaseSettings):
     mail_outbox_dir: str | None = None
     mail_from: str = "YourMusic <no-reply@yourmusic.local>"
 
+    # Passwordless sign-in (email OTP). Codes: 6 digits, single use, newest only, keyed hash at rest.
+    otp_ttl: int = 600  # seconds a code is valid
+    otp_max_attempts: int = 5  # wrong tries that kill a code
+    otp_send_interval: int = 60  # minimum seconds between two codes to one address
+    otp_sends_per_hour: int = 5  # codes per address per OTP_SENDS_WINDOW
+    otp_sends_window: int = 3600  # an hour (shorter only in tests)
+    otp_ip_limit: int = 30  # requests per client IP per OTP_IP_WINDOW, both OTP endpoints together
+    otp_ip_window: int = 60
+    # HMAC key for codes at rest. Empty: derived from the signing key set (every instance sharing
+    # SIGNING_KEYS agrees; a key rotation invalidates codes in flight, at most OTP_TTL seconds old).
+    otp_hash_key: str | None = Field(default=None, repr=False)
+    session_access_ttl: int = 3600  # access token of a sign-in session
+    refresh_token_ttl: int = 2_592_000  # absolute life of a refresh-token family (rotation never extends it)
+    onboarding_token_ttl: int = 900
+    # How long "this session family is not revoked" may be cached (revocation also clears it).
+    session_revocation_cache_ttl: int = 5
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs); empty: none.
+    trusted_proxies: str = ""
+    # Per-tenant sender addresses as JSON, e.g. {"acme": "Acme <no-reply@acme.example>"}; else MAIL_FROM.
+    mail_from_tenants: dict[str, str] = Field(default_factory=dict)
+
     # Request limits
     max_body_bytes: int = 1_048_576
 

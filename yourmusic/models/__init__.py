@@ -1,6 +1,19 @@
 """Tortoise models. Every tenant-owned table carries a `tenant` foreign key."""
 
+from yourmusic.models.auth import EmailOtp, OnboardingToken, RefreshFamily, RefreshToken
+from yourmusic.models.playlists import Playlist, PlaylistTrack
 from yourmusic.models.tenancy import ApiClient, Tenant
 from yourmusic.models.users import User, UserStatus
 
-__all__ = ["ApiClient", "Tenant", "User", "UserStatus"]
+__all__ = [
+    "ApiClient",
+    "EmailOtp",
+    "OnboardingToken",
+    "Playlist",
+    "PlaylistTrack",
+    "RefreshFamily",
+    "RefreshToken",
+    "Tenant",
+    "User",
+    "UserStatus",
+]

@@ -14,7 +14,7 @@ async def issue_client_token(ctx: Context, grant_type: Any, client_id: Any, clie
 
 
 async def mint_user_delegation_token(ctx: Context, user_id: Any, data: Any) -> client_auth.DelegationToken:
-    client = ctx.client()
+    client = await ctx.client()
     return await client_auth.mint_user_delegation_token(
         ctx.container.tokens, ctx.container.settings.udt_ttl, client.tenant_id, user_id, data
     )

@@ -23,8 +23,8 @@ async def _each(loader: DataLoader, ids: list[Any]) -> list[Any]:
     return list(await asyncio.gather(*(loader.load(str(i)) for i in ids), return_exceptions=True))
 
 
-def _catalog(ctx: Context) -> CatalogService:
-    ctx.caller()
+async def _catalog(ctx: Context) -> CatalogService:
+    await ctx.caller()
     return ctx.container.catalog
 
 
@@ -34,70 +34,70 @@ async def aggregator_up(ctx: Context) -> bool:
 
 
 async def search_artists(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).search_artists(args)
+    return await (await _catalog(ctx)).search_artists(args)
 
 
 async def search_releases(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).search_releases(args)
+    return await (await _catalog(ctx)).search_releases(args)
 
 
 async def search_tracks(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).search_tracks(args)
+    return await (await _catalog(ctx)).search_tracks(args)
 
 
 async def browse_artists(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).browse_artists(args)
+    return await (await _catalog(ctx)).browse_artists(args)
 
 
 async def artist(ctx: Context, artist_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return await _catalog(ctx).artist(artist_id, args)
+    return await (await _catalog(ctx)).artist(artist_id, args)
 
 
 async def artist_releases(ctx: Context, artist_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).artist_releases(artist_id, args)
+    return await (await _catalog(ctx)).artist_releases(artist_id, args)
 
 
 async def release(ctx: Context, release_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return await _catalog(ctx).release(release_id, args)
+    return await (await _catalog(ctx)).release(release_id, args)
 
 
 async def release_tracks(ctx: Context, release_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).release_tracks(release_id, args)
+    return await (await _catalog(ctx)).release_tracks(release_id, args)
 
 
 async def release_batch(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).release_batch(args)
+    return await (await _catalog(ctx)).release_batch(args)
 
 
 async def track(ctx: Context, track_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return await _catalog(ctx).track(track_id, args)
+    return await (await _catalog(ctx)).track(track_id, args)
 
 
 async def track_batch(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await _catalog(ctx).track_batch(args)
+    return await (await _catalog(ctx)).track_batch(args)
 
 
 async def load_tracks(ctx: Context, ids: list[Any]) -> list[dict[str, Any] | BaseException]:
     """Entities through the per-request loader (batched, cached); each failure stays in its slot."""
-    ctx.caller()
+    await ctx.caller()
     return await _each(ctx.loaders.track_by_id, ids)
 
 
 async def load_releases(ctx: Context, ids: list[Any]) -> list[dict[str, Any] | BaseException]:
-    ctx.caller()
+    await ctx.caller()
     return await _each(ctx.loaders.release_by_id, ids)
 
 
 async def load_artist(ctx: Context, artist_id: Any) -> dict[str, Any]:
-    ctx.caller()
+    await ctx.caller()
     return await ctx.loaders.artist_by_id.load(str(artist_id))
 
 
 async def load_release(ctx: Context, release_id: Any) -> dict[str, Any]:
-    ctx.caller()
+    await ctx.caller()
     return await ctx.loaders.release_by_id.load(str(release_id))
 
 
 async def load_track(ctx: Context, track_id: Any) -> dict[str, Any]:
-    ctx.caller()
+    await ctx.caller()
     return await ctx.loaders.track_by_id.load(str(track_id))

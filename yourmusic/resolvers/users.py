@@ -9,20 +9,25 @@ from yourmusic.services import users as svc
 
 
 async def users(ctx: Context, args: dict[str, Any]) -> Page[User]:
-    return await svc.list_users(ctx.client().tenant_id, args)
+    client = await ctx.client()
+    return await svc.list_users(client.tenant_id, args)
 
 
 async def user(ctx: Context, user_id: Any) -> User:
-    return await svc.get_user(ctx.client().tenant_id, user_id)
+    client = await ctx.client()
+    return await svc.get_user(client.tenant_id, user_id)
 
 
 async def create_user(ctx: Context, data: Any) -> User:
-    return await svc.create_user(ctx.client().tenant_id, data)
+    client = await ctx.client()
+    return await svc.create_user(client.tenant_id, data)
 
 
 async def update_user(ctx: Context, user_id: Any, data: Any) -> User:
-    return await svc.update_user(ctx.client().tenant_id, user_id, data)
+    client = await ctx.client()
+    return await svc.update_user(client.tenant_id, user_id, data)
 
 
 async def delete_user(ctx: Context, user_id: Any) -> None:
-    await svc.delete_user(ctx.client().tenant_id, user_id)
+    client = await ctx.client()
+    await svc.delete_user(client.tenant_id, user_id)

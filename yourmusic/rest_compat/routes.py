@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from yourmusic.rest_compat import auth, catalog, health, users
+from yourmusic.rest_compat import auth, catalog, health, playlists, users
+from yourmusic.rest_compat import passwordless, profile
 from yourmusic.rest_compat.core import Operation
 
 OPERATIONS: list[Operation] = [
     *health.OPERATIONS,
     *auth.OPERATIONS,
     *users.OPERATIONS,
+    *passwordless.OPERATIONS,
+    *profile.OPERATIONS,
+    *playlists.OPERATIONS,
     *catalog.OPERATIONS,
 ]

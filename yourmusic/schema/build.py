@@ -6,7 +6,7 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -14,6 +14,9 @@ from yourmusic.errors import AppError
 from yourmusic.schema.auth import ClientAuthMutation
 from yourmusic.schema.catalog import CatalogQuery
 from yourmusic.schema.health import HealthQuery
+from yourmusic.schema.playlists import PlaylistsMutation, PlaylistsQuery
+from yourmusic.schema.passwordless import PasswordlessMutation
+from yourmusic.schema.profile import ProfileMutation, ProfileQuery
 from yourmusic.schema.users import UsersMutation, UsersQuery
 
 log = logging.getLogger("yourmusic.graphql")
@@ -34,12 +37,15 @@ class YourMusicSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery))
-    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation))
+    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery))
+    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation))
     return YourMusicSchema(
         query=query,
         mutation=mutation,
         extensions=[
+            # Front-ends send the same few documents over and over: parse and validate each once.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
             lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Internal server error."),
         ],
     )

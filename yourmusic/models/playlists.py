@@ -1,0 +1,45 @@
+"""Playlists and their ordered entries (catalog track ids; the same track may appear twice)."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from yourmusic.models.tenancy import Tenant
+from yourmusic.models.users import User
+
+
+class Playlist(Model):
+    id = fields.UUIDField(primary_key=True)
+    tenant: fields.ForeignKeyRelation[Tenant] = fields.ForeignKeyField(
+        "models.Tenant", related_name="playlists", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="playlists", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=255)
+    public = fields.BooleanField(default=False)
+    track_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "playlists"
+        indexes = (("tenant_id", "public"), ("user_id", "created_at"))
+
+
+# One entry of a playlist; `position` is 1-based and dense (1..n) after every committed edit.
+# (Comments, not docstrings: Tortoise copies a model's docstring into the table's SQL comment.)
+class PlaylistTrack(Model):
+    id = fields.UUIDField(primary_key=True)
+    playlist: fields.ForeignKeyRelation[Playlist] = fields.ForeignKeyField(
+        "models.Playlist", related_name="entries", on_delete=fields.CASCADE
+    )
+    track_id = fields.CharField(max_length=64)
+    position = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "playlist_tracks"
+        indexes = (("playlist_id", "position"),)

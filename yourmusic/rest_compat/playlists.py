@@ -1,0 +1,161 @@
+"""#19-#29 playlists (user tokens)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+from starlette.responses import Response
+
+from yourmusic.context import Context
+from yourmusic.errors import ValidationFailed
+from yourmusic.models import Playlist, PlaylistTrack
+from yourmusic.resolvers import playlists
+from yourmusic.rest_compat.core import UDT, Call, Operation
+from yourmusic.rest_compat.responses import JSONResponse, no_content
+from yourmusic.rest_compat.shapes import Paginator, Shape, paginator
+from yourmusic.services.playlists import PlaylistCreate, PlaylistSearch, PlaylistUpdate, TrackMove, TrackRef, TrackReplace
+from yourmusic.validation import Input
+
+
+class PlaylistTrackOut(Shape):
+    id: uuid.UUID
+    playlist_id: uuid.UUID
+    track_id: str
+    order: int = Field(validation_alias="position", serialization_alias="order")
+    created_at: datetime
+    updated_at: datetime
+    track: dict[str, Any] | None = Field(default=None, description="Catalog details (aggregator's track JSON).")
+
+
+class PlaylistOut(Shape):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    playlist_name: str = Field(validation_alias="name")
+    public: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlaylistWithTracksOut(PlaylistOut):
+    tracks: list[PlaylistTrackOut]
+
+
+class WithQuery(Input):
+    with_: str | None = Field(default=None, alias="with", pattern=r"^tracks$")
+
+
+def _entry(entry: PlaylistTrack, track: dict[str, Any] | None = None, with_track: bool = False) -> dict[str, Any]:
+    out = PlaylistTrackOut.dump(entry)
+    if with_track:
+        out["track"] = track
+    else:
+        out.pop("track", None)
+    return out
+
+
+async def _entries(ctx: Context, entries: list[PlaylistTrack]) -> list[dict[str, Any]]:
+    """Entries with their catalog track (one batched lookup for all of them)."""
+    tracks = await playlists.catalog_tracks(ctx, entries)
+    return [_entry(e, t, with_track=True) for e, t in zip(entries, tracks)]
+
+
+async def search(call: Call) -> Response:
+    page = await playlists.search(call.ctx, call.query)
+    return JSONResponse(paginator(call.request, page, PlaylistOut))
+
+
+async def mine(call: Call) -> Response:
+    return JSONResponse([PlaylistOut.dump(p) for p in await playlists.my_playlists(call.ctx)])
+
+
+async def create(call: Call) -> Response:
+    return JSONResponse(PlaylistOut.dump(await playlists.create(call.ctx, await call.json())), status_code=201)
+
+
+async def get(call: Call) -> Response:
+    wanted = call.query.get("with")
+    if wanted is not None and wanted != "tracks":
+        raise ValidationFailed.field("with", "The selected with is invalid.")
+    found: Playlist = await playlists.playlist(call.ctx, call.path("playlist_id"))
+    body = PlaylistOut.dump(found)
+    if wanted == "tracks":
+        body["tracks"] = await _entries(call.ctx, await playlists.tracks(call.ctx, found.id))
+    return JSONResponse(body)
+
+
+async def update(call: Call) -> Response:
+    found = await playlists.update(call.ctx, call.path("playlist_id"), await call.json())
+    return JSONResponse(PlaylistOut.dump(found))
+
+
+async def delete(call: Call) -> Response:
+    await playlists.delete(call.ctx, call.path("playlist_id"))
+    return no_content()
+
+
+async def list_tracks(call: Call) -> Response:
+    return JSONResponse(await _entries(call.ctx, await playlists.tracks(call.ctx, call.path("playlist_id"))))
+
+
+async def add_track(call: Call) -> Response:
+    entry = await playlists.add_track(call.ctx, call.path("playlist_id"), await call.json())
+    return JSONResponse(_entry(entry), status_code=201)
+
+
+async def replace_tracks(call: Call) -> Response:
+    entries = await playlists.replace_tracks(call.ctx, call.path("playlist_id"), await call.json())
+    return JSONResponse([_entry(e) for e in entries])
+
+
+async def remove_track(call: Call) -> Response:
+    await playlists.remove_track(call.ctx, call.path("playlist_id"), call.path("playlistTrackId"))
+    return no_content()
+
+
+async def move_track(call: Call) -> Response:
+    entry = await playlists.move_track(call.ctx, call.path("playlist_id"), call.path("playlistTrackId"),
+                                       await call.json())
+    return JSONResponse(_entry(entry))
+
+
+_TAG = "Playlists"
+_W = (401, 403, 404, 422)
+_TRACK = "/api/playlists/{playlist_id}/tracks/{playlistTrackId}"
+OPERATIONS = [
+    Operation(("GET",), "/api/playlists/search", search, "searchPlaylists", "Search playlists", _TAG,
+              "Query.searchPlaylists", auth=(UDT,), query=PlaylistSearch, response=Paginator[PlaylistOut],
+              description="Playlists whose name contains the keyword: the caller's own and the public ones of "
+                          "the tenant.", errors=(401, 403, 422)),
+    Operation(("GET",), "/api/playlists", mine, "listPlaylists", "List user playlists", _TAG, "Query.myPlaylists",
+              auth=(UDT,), response={"type": "array", "items": {"$ref": "#/components/schemas/PlaylistOut"}},
+              description="The caller's playlists, newest first.", errors=(401, 403)),
+    Operation(("POST",), "/api/playlists", create, "createPlaylist", "Create playlist", _TAG,
+              "Mutation.createPlaylist", auth=(UDT,), body=PlaylistCreate, response=PlaylistOut, status=201,
+              errors=(401, 403, 422)),
+    Operation(("GET",), "/api/playlists/{playlist_id}", get, "getPlaylist", "Get playlist", _TAG, "Query.playlist",
+              auth=(UDT,), query=WithQuery, response=PlaylistWithTracksOut,
+              description="`?with=tracks` embeds the tracks, each with its catalog `track`.", errors=(401, 403, 404, 422)),
+    Operation(("PATCH", "PUT"), "/api/playlists/{playlist_id}", update, "updatePlaylist", "Update playlist", _TAG,
+              "Mutation.updatePlaylist", auth=(UDT,), body=PlaylistUpdate, response=PlaylistOut, errors=_W),
+    Operation(("DELETE",), "/api/playlists/{playlist_id}", delete, "deletePlaylist", "Delete playlist", _TAG,
+              "Mutation.deletePlaylist", auth=(UDT,), status=204, errors=(401, 403, 404)),
+    Operation(("GET",), "/api/playlists/{playlist_id}/tracks", list_tracks, "getPlaylistTracks",
+              "Get playlist tracks", _TAG, "Playlist.tracks", auth=(UDT,),
+              response={"type": "array", "items": {"$ref": "#/components/schemas/PlaylistTrackOut"}},
+              errors=(401, 403, 404)),
+    Operation(("POST",), "/api/playlists/{playlist_id}/tracks", add_track, "addPlaylistTrack",
+              "Add track to playlist", _TAG, "Mutation.addTrackToPlaylist", auth=(UDT,), body=TrackRef,
+              response=PlaylistTrackOut, status=201, errors=_W),
+    Operation(("PUT",), "/api/playlists/{playlist_id}/tracks", replace_tracks, "replacePlaylistTracks",
+              "Update playlist tracks", _TAG, "Mutation.replacePlaylistTracks", auth=(UDT,), body=TrackReplace,
+              response={"type": "array", "items": {"$ref": "#/components/schemas/PlaylistTrackOut"}},
+              description="Replaces all tracks with the given ones, in order (at most 100).", errors=_W),
+    Operation(("DELETE",), _TRACK, remove_track, "removePlaylistTrack", "Remove track from playlist", _TAG,
+              "Mutation.removePlaylistTrack", auth=(UDT,), status=204, errors=(401, 403, 404)),
+    Operation(("PATCH",), _TRACK, move_track, "movePlaylistTrack", "Move track within playlist", _TAG,
+              "Mutation.movePlaylistTrack", auth=(UDT,), body=TrackMove, response=PlaylistTrackOut, errors=_W),
+]

@@ -1,0 +1,236 @@
+"""Sign-in sessions: refresh-token families with rotation and reuse detection, onboarding tokens,
+and the revocation check every session access token passes.
+
+- A sign-in opens a family (user + device, absolute expiry fixed at sign-in). Its access tokens are
+  JWTs carrying the family id (`fam`); its refresh tokens are opaque 256-bit random strings stored
+  as SHA-256 digests.
+- Refreshing spends the presented token and issues the next one of the same family. Presenting a
+  spent token again is reuse (it leaked, or was replayed): the whole family is revoked, so the
+  legitimate holder and the thief are both signed out (Auth0's rule).
+- Whether a family is still live is cached for a few seconds in the shared cache, so a revoked
+  family's access tokens stop working within that time everywhere, and at once on the instance
+  (or Redis) that revoked it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiocache.base import BaseCache
+
+from yourmusic.errors import InvalidAuthToken
+from yourmusic.models import OnboardingToken, RefreshFamily, RefreshToken, User
+from yourmusic.security.secrets import digest, new_secret
+from yourmusic.security.tokens import TokenService
+
+log = logging.getLogger("yourmusic.sessions")
+
+REFRESH_PREFIX = "ymr_"
+ONBOARDING_PREFIX = "ymo_"
+
+
+class InvalidRefreshToken(InvalidAuthToken):
+    default_message = "The refresh token is invalid, expired or revoked."
+
+
+class InvalidOnboardingToken(InvalidAuthToken):
+    default_message = "The onboarding token is invalid, expired or already used."
+
+
+class SessionRevoked(InvalidAuthToken):
+    default_message = "The session has ended."
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    user: User
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True)
+class OnboardingRequired:
+    onboarding_token: str
+    onboarding_expires_in: int
+    email: str
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """A consumed onboarding token: who passed the code check, where, on which device."""
+
+    tenant_id: uuid.UUID
+    email: str
+    email_key: str
+    device_id: uuid.UUID
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(0, math.floor((moment - now).total_seconds()))
+
+
+class SessionService:
+    def __init__(
+        self,
+        tokens: TokenService,
+        cache: BaseCache,
+        *,
+        access_ttl: int,
+        refresh_ttl: int,
+        onboarding_ttl: int,
+        revocation_cache_ttl: int,
+    ) -> None:
+        self._tokens = tokens
+        self._cache = cache
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+        self.onboarding_ttl = onboarding_ttl
+        self._cache_ttl = revocation_cache_ttl
+
+    # ------------------------------------------------------------------ sessions
+
+    async def start(self, tenant_id: uuid.UUID, user: User, device_id: uuid.UUID) -> Session:
+        """A new family for this user on this device, and its first tokens."""
+        now = _now()
+        await RefreshFamily.filter(expires_at__lte=now).delete()  # housekeeping: past their absolute life
+        family = await RefreshFamily.create(
+            tenant_id=tenant_id, user_id=user.id, device_id=device_id,
+            expires_at=now + timedelta(seconds=self.refresh_ttl),
+        )
+        return await self._issue(family, user, now, refresh_expires_in=self.refresh_ttl)
+
+    async def _issue(self, family: RefreshFamily, user: User, now: datetime, *, refresh_expires_in: int) -> Session:
+        refresh = REFRESH_PREFIX + new_secret(32)
+        await RefreshToken.create(tenant_id=family.tenant_id, family_id=family.id, token_hash=digest(refresh))
+        # An access token never outlives its family (only matters in a family's last hour).
+        access_ttl = max(1, min(self.access_ttl, refresh_expires_in))
+        access = self._tokens.issue(
+            "access", family.tenant_id, str(user.id), access_ttl, device_id=family.device_id, family_id=family.id
+        )
+        return Session(
+            access_token=access, expires_in=access_ttl, refresh_token=refresh,
+            refresh_expires_in=refresh_expires_in, user=user,
+        )
+
+    async def refresh(self, refresh_token: str) -> Session:
+        """Rotate: spend this refresh token, issue the next of its family. Reuse revokes the family."""
+        now = _now()
+        row = await RefreshToken.get_or_none(token_hash=digest(refresh_token)).select_related("family")
+        if row is None:
+            raise InvalidRefreshToken()
+        family: RefreshFamily = row.family
+        if family.revoked_at is not None or family.expires_at <= now:
+            raise InvalidRefreshToken()
+        if row.used_at is not None:
+            await self._reuse_detected(family)
+        # Only one presenter can spend a token, even when two arrive at the same moment.
+        spent = await RefreshToken.filter(id=row.id, used_at=None).update(used_at=now)
+        if spent != 1:
+            await self._reuse_detected(family)
+        user = await User.get_or_none(id=family.user_id, tenant_id=family.tenant_id)
+        if user is None:  # deleted meanwhile (its families go with it)
+            raise InvalidRefreshToken()
+        return await self._issue(family, user, now, refresh_expires_in=_seconds_until(family.expires_at, now))
+
+    async def _reuse_detected(self, family: RefreshFamily) -> None:
+        log.warning("refresh token reuse: family %s of tenant %s revoked", family.id, family.tenant_id)
+        await self.revoke_family(family.id, "reuse")
+        raise InvalidRefreshToken()
+
+    async def logout(self, refresh_token: str) -> None:
+        """End the family of this token; silently nothing for a token that is unknown."""
+        if not refresh_token or len(refresh_token) > 512:
+            return
+        row = await RefreshToken.get_or_none(token_hash=digest(refresh_token))
+        if row is not None:
+            await self.revoke_family(row.family_id, "logout")  # type: ignore[attr-defined]
+
+    async def revoke_family(self, family_id: uuid.UUID, reason: str) -> None:
+        await RefreshFamily.filter(id=family_id, revoked_at=None).update(revoked_at=_now(), revoked_reason=reason)
+        await self._remember(family_id, None)
+
+    # ------------------------------------------------------------------ access-token check
+
+    def _cache_key(self, family_id: uuid.UUID) -> str:
+        return f"session-family:{family_id}"
+
+    async def _remember(self, family_id: uuid.UUID, state: dict[str, Any] | None) -> None:
+        """Cache the family's state; `None` records "not live" (revoked, expired or gone)."""
+        try:
+            await self._cache.set(self._cache_key(family_id), state or {"live": False}, ttl=self._cache_ttl)
+        except Exception as exc:  # noqa: BLE001 - the database stays the truth
+            log.warning("session cache set failed: %s", type(exc).__name__)
+
+    async def _family_state(self, family_id: uuid.UUID) -> dict[str, Any]:
+        try:
+            cached = await self._cache.get(self._cache_key(family_id))
+        except Exception as exc:  # noqa: BLE001
+            log.warning("session cache get failed: %s", type(exc).__name__)
+            cached = None
+        if isinstance(cached, dict):
+            return cached
+        family = await RefreshFamily.get_or_none(id=family_id)
+        if family is None or family.revoked_at is not None:
+            state: dict[str, Any] = {"live": False}
+        else:
+            state = {
+                "live": True,
+                "tenant": str(family.tenant_id),
+                "user": str(family.user_id),  # type: ignore[attr-defined]
+                "device": str(family.device_id),
+                "expires": family.expires_at.timestamp(),
+            }
+        await self._remember(family_id, state)
+        return state
+
+    async def ensure_live(
+        self, family_id: uuid.UUID, tenant_id: uuid.UUID, user_id: uuid.UUID, device_id: uuid.UUID | None
+    ) -> None:
+        """INVALID_AUTH_TOKEN unless the family exists, is not revoked or expired, and is the token's."""
+        state = await self._family_state(family_id)
+        if (
+            not state.get("live")
+            or state.get("tenant") != str(tenant_id)
+            or state.get("user") != str(user_id)
+            or state.get("device") != str(device_id)
+            or float(state.get("expires", 0)) <= _now().timestamp()
+        ):
+            raise SessionRevoked()
+
+    # ------------------------------------------------------------------ onboarding
+
+    async def new_onboarding(self, tenant_id: uuid.UUID, email: str, email_key: str, device_id: uuid.UUID) -> OnboardingRequired:
+        now = _now()
+        await OnboardingToken.filter(expires_at__lte=now).delete()  # housekeeping
+        token = ONBOARDING_PREFIX + new_secret(32)
+        await OnboardingToken.create(
+            tenant_id=tenant_id, token_hash=digest(token), email=email, email_key=email_key,
+            device_id=device_id, expires_at=now + timedelta(seconds=self.onboarding_ttl),
+        )
+        return OnboardingRequired(onboarding_token=token, onboarding_expires_in=self.onboarding_ttl, email=email)
+
+    async def consume_onboarding(self, token: str) -> Onboarding:
+        """Single use: of two concurrent presenters exactly one gets it."""
+        now = _now()
+        row = await OnboardingToken.get_or_none(token_hash=digest(token))
+        if row is None or row.expires_at <= now:
+            raise InvalidOnboardingToken()
+        taken = await OnboardingToken.filter(id=row.id, expires_at__gt=now).delete()
+        if taken != 1:
+            raise InvalidOnboardingToken()
+        return Onboarding(
+            tenant_id=row.tenant_id, email=row.email, email_key=row.email_key,  # type: ignore[attr-defined]
+            device_id=row.device_id,
+        )
