@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.responses import Response
 
 from yourmusic.resolvers import catalog
-from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Operation
+from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Handler, Operation
 from yourmusic.rest_compat.responses import JSONResponse
 from yourmusic.services import catalog as svc
 
@@ -16,8 +18,15 @@ _PASS_THROUGH = {"type": "object", "description": "The aggregator's JSON (7digit
 _STATUS = {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["up", "down"]}}}
 
 
-def _json(payload: dict) -> Response:
-    return JSONResponse(payload)
+def _pass_through(resolver: Callable[..., Awaitable[dict]], id_param: str | None = None) -> Handler:
+    """A handler that hands the path id (if any) and the query to the resolver and answers its JSON as is."""
+
+    async def handler(call: Call) -> Response:
+        if id_param is None:
+            return JSONResponse(await resolver(call.ctx, call.query))
+        return JSONResponse(await resolver(call.ctx, call.path(id_param), call.query))
+
+    return handler
 
 
 async def aggregator_status(call: Call) -> Response:
@@ -25,48 +34,17 @@ async def aggregator_status(call: Call) -> Response:
     return JSONResponse({"status": "up" if up else "down"}, status_code=200 if up else 503)
 
 
-async def search_artists(call: Call) -> Response:
-    return _json(await catalog.search_artists(call.ctx, call.query))
-
-
-async def browse_artists(call: Call) -> Response:
-    return _json(await catalog.browse_artists(call.ctx, call.query))
-
-
-async def artist(call: Call) -> Response:
-    return _json(await catalog.artist(call.ctx, call.path("artist_id"), call.query))
-
-
-async def artist_releases(call: Call) -> Response:
-    return _json(await catalog.artist_releases(call.ctx, call.path("artist_id"), call.query))
-
-
-async def search_releases(call: Call) -> Response:
-    return _json(await catalog.search_releases(call.ctx, call.query))
-
-
-async def release_batch(call: Call) -> Response:
-    return _json(await catalog.release_batch(call.ctx, call.query))
-
-
-async def release(call: Call) -> Response:
-    return _json(await catalog.release(call.ctx, call.path("release_id"), call.query))
-
-
-async def release_tracks(call: Call) -> Response:
-    return _json(await catalog.release_tracks(call.ctx, call.path("release_id"), call.query))
-
-
-async def search_tracks(call: Call) -> Response:
-    return _json(await catalog.search_tracks(call.ctx, call.query))
-
-
-async def track_batch(call: Call) -> Response:
-    return _json(await catalog.track_batch(call.ctx, call.query))
-
-
-async def track(call: Call) -> Response:
-    return _json(await catalog.track(call.ctx, call.path("track_id"), call.query))
+search_artists = _pass_through(catalog.search_artists)
+browse_artists = _pass_through(catalog.browse_artists)
+artist = _pass_through(catalog.artist, "artist_id")
+artist_releases = _pass_through(catalog.artist_releases, "artist_id")
+search_releases = _pass_through(catalog.search_releases)
+release_batch = _pass_through(catalog.release_batch)
+release = _pass_through(catalog.release, "release_id")
+release_tracks = _pass_through(catalog.release_tracks, "release_id")
+search_tracks = _pass_through(catalog.search_tracks)
+track_batch = _pass_through(catalog.track_batch)
+track = _pass_through(catalog.track, "track_id")
 
 
 def _op(method_path: str, handler, op_id: str, summary: str, tag: str, graphql: str, query=None,
