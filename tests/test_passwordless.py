@@ -587,3 +587,19 @@ async def test_forged_family_claims_are_refused(signin: Passwordless, api, tenan
         r = await signin.me(token)
         assert r.status_code == 401 and r.json()["code"] == "INVALID_AUTH_TOKEN"
     assert (await signin.me(session["access_token"])).status_code == 200
+
+
+async def test_no_code_or_token_reaches_the_logs(signin: Passwordless, tenant, caplog):
+    caplog.set_level(logging.DEBUG, logger="yourmusic")
+    caplog.set_level(logging.INFO)
+    email = new_email()
+    code = await signin.code_for(tenant.slug, email)
+    wrong = await signin.authenticate(tenant.slug, email, "999999" if code != "999999" else "888888")
+    onboarding = (await signin.authenticate(tenant.slug, email, code)).json()
+    session = (await signin.signup(onboarding["onboarding_token"])).json()
+    rotated = (await signin.refresh(session["refresh_token"])).json()
+    await signin.refresh(session["refresh_token"])  # reuse: logged as an incident, by family id only
+    assert wrong.status_code == 401 and "refresh token reuse" in caplog.text
+    secrets = [code, onboarding["onboarding_token"], session["refresh_token"], session["access_token"],
+               rotated["refresh_token"], rotated["access_token"]]
+    assert not [s for s in secrets if s in caplog.text]

@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 from yourmusic.errors import ValidationFailed
 from yourmusic.integrations.mail import MailDispatcher, MailMessage, render_otp_email
 from yourmusic.models import Tenant, User
-from yourmusic.services.otp import OtpService
+from yourmusic.services.otp import InvalidCode, OtpService
 from yourmusic.services.ratelimit import RateLimiter
 from yourmusic.services.scoping import of_tenant
 from yourmusic.services.sessions import OnboardingRequired, Session, SessionService
@@ -148,7 +148,8 @@ class PasswordlessService:
         key = email_key(body.email)
         tenant = await get_tenant_by_slug(body.tenant)
         await self.otp.verify(tenant.id if tenant else None, key, body.code)
-        assert tenant is not None  # verify() refuses every code of an unknown tenant
+        if tenant is None:  # not reached: verify() refuses every code of an unknown tenant
+            raise InvalidCode()
         user = await of_tenant(User, tenant.id).get_or_none(email_key=key)
         if user is not None:
             return await self.sessions.start(tenant.id, user, body.device_id)
