@@ -323,3 +323,13 @@ async def test_model_based_random_sequences(people, api, sequence):
         body = (await api.http.get(f"/api/playlists/{pid}/tracks", headers=p.owner_auth)).json()
         assert [(e["id"], e["track_id"]) for e in body] == model
         assert [e["order"] for e in body] == list(range(1, len(model) + 1))
+
+
+async def test_deleting_a_user_removes_their_playlists(people, api):
+    p = people
+    pid = (await _playlist(p, "Doomed", public=True))["id"]
+    await api.http.post(f"/api/playlists/{pid}/tracks", json={"track_id": "1"}, headers=p.owner_auth)
+    r = await api.http.delete(f"/api/users/{p.owner['id']}", headers=p.tenant.auth)
+    assert r.status_code == 204
+    assert await Playlist.filter(id=pid).count() == 0 and await PlaylistTrack.filter(playlist_id=pid).count() == 0
+    assert (await api.http.get(f"/api/playlists/{pid}", headers=p.other_auth)).status_code == 404
