@@ -1,7 +1,8 @@
 """One loader per catalog entity and key, batching into the aggregator's batch endpoints.
 
 They sit in front of the shared cache (CatalogService.entities): cache hits never reach the batch
-call, and each unknown id fails only its own field.
+call, misses go out 50 ids a call (the upstream's BATCH_LIMIT), and each unknown id fails only its
+own field.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from yourmusic.services.catalog import ARTIST, BATCH_LIMIT, RELEASE, TRACK, CatalogService, Entity
+from yourmusic.services.catalog import ARTIST, RELEASE, TRACK, CatalogService, Entity
 
 
 def _loader(catalog: CatalogService, entity: Entity) -> DataLoader[str, dict[str, Any]]:
     async def load(ids: list[str]) -> list[dict[str, Any] | Exception]:
         return await catalog.entities(entity, [str(i) for i in ids])
 
-    return DataLoader(load_fn=load, max_batch_size=BATCH_LIMIT)
+    # No max_batch_size here: the batch function itself splits at the upstream's limit (BATCH_LIMIT)
+    # and answers every key together, so the loads that follow (release, artist) batch as one.
+    return DataLoader(load_fn=load)
 
 
 class CatalogLoaders:

@@ -7,6 +7,7 @@ it through). Entities are also cached one by one for the dataloaders (`entities`
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Mapping
@@ -241,12 +242,16 @@ class CatalogService:
                 if entry is not None:
                     stale[item_id] = entry["v"]
         wanted = list(missing)
-        for start in range(0, len(wanted), BATCH_LIMIT):
-            chunk = wanted[start : start + BATCH_LIMIT]
-            try:
-                found = await self._fetch_batch(entity, chunk)
-            except (AggregatorError, AggregatorTimeout) as exc:
+        chunks = [wanted[start : start + BATCH_LIMIT] for start in range(0, len(wanted), BATCH_LIMIT)]
+        # All chunks at once, answered together: loads that depend on these results (a track's release)
+        # then arrive in one tick and batch together, so call counts do not depend on timing.
+        fetched = await asyncio.gather(*(self._fetch_batch(entity, chunk) for chunk in chunks), return_exceptions=True)
+        for chunk, found in zip(chunks, fetched):
+            if isinstance(found, (AggregatorError, AggregatorTimeout)):
+                exc = found
                 found = {i: stale[i] if stale.get(i) is not None else exc for i in chunk}
+            elif isinstance(found, BaseException):
+                raise found
             for item_id in chunk:
                 value = found.get(item_id)
                 outcome: Any = value if value is not None else NotFound(f"{entity.kind.capitalize()} not found.")
