@@ -63,6 +63,8 @@ def test_serve_embedded_default(tmp_path):
         assert httpx.get(f"{base}/api/aggregator/status").json() == {"status": "up"}
         track = httpx.get(f"{base}/api/tracks/1", headers=auth).json()["track"]
         assert track["title"].startswith("For Those About To Rock")
+        home = httpx.get(f"{base}/api/home", headers={"X-Tenant": "demo"})
+        assert home.status_code == 200 and len(home.json()["modules"]) == 6  # the seeded demo page, as a guest
         image = httpx.get(track["release"]["image"])
         assert image.status_code == 200 and image.headers["content-type"].startswith("image/svg")
         second = _stop(proc, tmp_path, "second.log")

@@ -69,6 +69,8 @@ class Operation:
     tag: str
     graphql: str
     auth: tuple[str, ...] = ()
+    auth_optional: bool = False
+    headers: tuple[str, ...] = ()
     status: int = 200
     description: str = ""
     body: type[BaseModel] | None = None

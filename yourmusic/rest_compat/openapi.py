@@ -66,6 +66,7 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", op.path)
     ]
+    params += [{"name": name, "in": "header", "required": False, "schema": {"type": "string"}} for name in op.headers]
     if op.query is not None:
         schema = op.query.model_json_schema(mode="validation")
         required = set(schema.get("required", []))
@@ -84,6 +85,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if op.description:
         out["description"] = op.description
     out["security"] = [{scheme: []} for scheme in op.auth] if op.auth else []
+    if op.auth_optional:
+        out["security"].insert(0, {})
     params = _parameters(op, components)
     if params:
         out["parameters"] = params

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yourmusic.rest_compat import auth, catalog, health, playlists, users
+from yourmusic.rest_compat import auth, catalog, health, home, playlists, users
 from yourmusic.rest_compat import passwordless, profile
 from yourmusic.rest_compat.core import Operation
 
@@ -12,6 +12,7 @@ OPERATIONS: list[Operation] = [
     *users.OPERATIONS,
     *passwordless.OPERATIONS,
     *profile.OPERATIONS,
+    *home.OPERATIONS,
     *playlists.OPERATIONS,
     *catalog.OPERATIONS,
 ]

@@ -14,6 +14,7 @@ from yourmusic.errors import AppError
 from yourmusic.schema.auth import ClientAuthMutation
 from yourmusic.schema.catalog import CatalogQuery
 from yourmusic.schema.health import HealthQuery
+from yourmusic.schema.home import HomeMutation, HomeQuery
 from yourmusic.schema.playlists import PlaylistsMutation, PlaylistsQuery
 from yourmusic.schema.passwordless import PasswordlessMutation
 from yourmusic.schema.profile import ProfileMutation, ProfileQuery
@@ -37,8 +38,8 @@ class YourMusicSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery))
-    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation))
+    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery))
+    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation))
     return YourMusicSchema(
         query=query,
         mutation=mutation,

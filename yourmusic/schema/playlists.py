@@ -52,6 +52,13 @@ class Playlist:
                    owner=PlaylistOwner(id=strawberry.ID(str(p.user_id))),  # type: ignore[attr-defined]
                    track_count=p.track_count, created_at=p.created_at, updated_at=p.updated_at)
 
+    @classmethod
+    def from_json(cls, d: dict) -> Playlist:
+        """From the contract's JSON shape (how the home page keeps playlists in its shared cache)."""
+        return cls(id=strawberry.ID(d["id"]), name=d["playlist_name"], public=d["public"],
+                   owner=PlaylistOwner(id=strawberry.ID(d["user_id"])), track_count=d.get("track_count", 0),
+                   created_at=datetime.fromisoformat(d["created_at"]), updated_at=datetime.fromisoformat(d["updated_at"]))
+
     @strawberry.field
     async def tracks(self, info: Info, offset: int = 0, limit: int = 100) -> list[PlaylistTrack]:
         limit = max(0, min(limit, 500))

@@ -1,0 +1,50 @@
+"""The home page: optional authentication; guests name their tenant with `X-Tenant`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from yourmusic.context import Context
+from yourmusic.errors import NotFound, ValidationFailed
+from yourmusic.principals import UserPrincipal
+from yourmusic.services import home as svc
+from yourmusic.services.tenancy import get_tenant_by_slug
+
+
+async def _audience(ctx: Context) -> tuple[uuid.UUID, uuid.UUID | None]:
+    """(tenant, user or None). A present but bad token is a 401 even when X-Tenant is also sent."""
+    principal = await ctx.principal()
+    if isinstance(principal, UserPrincipal):
+        return principal.tenant_id, principal.user_id
+    if principal is not None:  # a tenant backend looking at its own page, as a guest would see it
+        return principal.tenant_id, None
+    slug = ctx.request.headers.get("x-tenant")
+    if not slug:
+        raise ValidationFailed.field("X-Tenant", "The X-Tenant header is required for guests.")
+    tenant = await get_tenant_by_slug(slug.strip())
+    if tenant is None:
+        raise NotFound("Tenant not found.")
+    return tenant.id, None
+
+
+async def home(ctx: Context) -> dict[str, Any]:
+    """The resolved page; a guest's is shared by every guest of the tenant for a short while."""
+    tenant_id, user_id = await _audience(ctx)
+    container = ctx.container
+    loaders = ctx.loaders
+    bound = svc.Loaders(track=loaders.track_by_id.load, release=loaders.release_by_id.load,
+                        artist=loaders.artist_by_id.load)
+
+    async def build() -> dict[str, Any]:
+        return await svc.resolve(await svc.get_page(tenant_id), tenant_id, user_id, bound, container.catalog)
+
+    if user_id is not None:
+        return await build()
+    return await container.cache.fetch(svc.guest_cache_key(tenant_id), svc.GUEST_TTL, build)
+
+
+async def set_home(ctx: Context, data: Any) -> dict[str, Any]:
+    client = await ctx.client()
+    await svc.set_page(client.tenant_id, data, ctx.container.cache)
+    return await home(ctx)

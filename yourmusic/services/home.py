@@ -1,0 +1,296 @@
+"""The composed home page: a tenant's configuration (validated modules) and its one-pass resolution.
+
+Resolution gathers every module's release, track and artist ids and asks the dataloaders for all of
+them at once, so a page costs one batch call per entity kind (per 50 ids), not one per module. A module
+whose source fails upstream is left out; the rest of the page still answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import Field, TypeAdapter, ValidationError
+
+from yourmusic.cache import CacheStore
+from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
+from yourmusic.models import HomePage, Playlist
+from yourmusic.services import playlists as playlist_svc
+from yourmusic.services.catalog import CatalogService
+from yourmusic.validation import Input, Name, errors_from, parse
+
+log = logging.getLogger("yourmusic.home")
+
+MAX_MODULES = 30
+MAX_ITEMS = 50
+GUEST_TTL = 60
+CatalogId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Ids = Annotated[list[CatalogId], Field(min_length=1, max_length=MAX_ITEMS)]
+Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+Limit = Annotated[int, Field(ge=1, le=MAX_ITEMS)]
+
+
+class _Module(Input):
+    id: Uuid | None = None
+    title: Name
+
+
+class Link(Input):
+    kind: Literal["release", "artist", "playlist"]
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class Hero(_Module):
+    type: Literal["hero"]
+    subtitle: Annotated[str, Field(max_length=255)] | None = None
+    image: Annotated[str, Field(max_length=2048, pattern=r"^https?://")] | None = None
+    link: Link
+
+
+class ReleaseCarousel(_Module):
+    type: Literal["release_carousel"]
+    release_ids: Ids
+
+
+class TrackList(_Module):
+    type: Literal["track_list"]
+    track_ids: Ids
+
+
+class ArtistGrid(_Module):
+    type: Literal["artist_grid"]
+    artist_ids: Ids
+
+
+class NewReleases(_Module):
+    """From the aggregator: a chosen artist's newest releases, or a release search."""
+
+    type: Literal["new_releases"]
+    artist_id: CatalogId | None = None
+    query: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    limit: Limit = 10
+
+
+class PublicPlaylists(_Module):
+    type: Literal["public_playlists"]
+    playlist_ids: Annotated[list[Uuid], Field(min_length=1, max_length=MAX_ITEMS)]
+
+
+class YourPlaylists(_Module):
+    """Only for a signed-in user; guests never see it."""
+
+    type: Literal["your_playlists"]
+    limit: Limit = 10
+
+
+Module = Annotated[
+    Hero | ReleaseCarousel | TrackList | ArtistGrid | NewReleases | PublicPlaylists | YourPlaylists,
+    Field(discriminator="type"),
+]
+MODULE_TYPES = ("hero", "release_carousel", "track_list", "artist_grid", "new_releases", "public_playlists",
+                "your_playlists")
+_MODULE = TypeAdapter(Module)
+
+
+class HomePageInput(Input):
+    title: Name
+    modules: Annotated[list[dict[str, Any]], Field(max_length=MAX_MODULES)]
+
+
+def validate_page(data: Any) -> tuple[str, list[dict[str, Any]]]:
+    """The page title and its modules as stored: each validated by its type, with an id and a position."""
+    body = parse(HomePageInput, data)
+    errors: dict[str, list[str]] = {}
+    modules: list[dict[str, Any]] = []
+    for index, raw in enumerate(body.modules):
+        try:
+            module = _MODULE.validate_python(raw)
+        except ValidationError as exc:
+            for err in exc.errors():
+                if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                    message = "The type field is required." if err["type"] == "union_tag_not_found" else \
+                        "The selected type is invalid (one of " + ", ".join(MODULE_TYPES) + ")."
+                    errors.setdefault(f"modules.{index}.type", []).append(message)
+            for field, messages in errors_from(exc).items():
+                if field == "body":
+                    continue  # the tag errors above
+                inner = field.split(".", 1)[1] if "." in field else field  # drop the union's tag from the path
+                errors.setdefault(f"modules.{index}.{inner}", []).extend(messages)
+            continue
+        if module.type == "new_releases" and (module.artist_id is None) == (module.query is None):
+            errors.setdefault(f"modules.{index}.query", []).append("Give exactly one of artist_id or query.")
+            continue
+        stored = module.model_dump(exclude_none=True)
+        stored["id"] = module.id or str(uuid.uuid4())
+        stored["position"] = index + 1
+        modules.append(stored)
+    if errors:
+        raise ValidationFailed(errors)
+    return body.title, modules
+
+
+async def set_page(tenant_id: uuid.UUID, data: Any, cache: CacheStore | None = None) -> HomePage:
+    title, modules = validate_page(data)
+    page, created = await HomePage.get_or_create(tenant_id=tenant_id, defaults={"title": title, "modules": modules})
+    if not created:
+        page.title, page.modules = title, modules
+        await page.save(update_fields=["title", "modules", "updated_at"])
+    if cache is not None:
+        await cache.delete(guest_cache_key(tenant_id))
+    return page
+
+
+async def get_page(tenant_id: uuid.UUID) -> HomePage | None:
+    return await HomePage.get_or_none(tenant_id=tenant_id)
+
+
+def guest_cache_key(tenant_id: uuid.UUID) -> str:
+    return f"home:guest:{tenant_id}"
+
+
+@dataclass
+class Loaders:
+    """What resolution needs from the request: the per-request catalog loaders."""
+
+    track: Callable[[str], Awaitable[dict[str, Any]]]
+    release: Callable[[str], Awaitable[dict[str, Any]]]
+    artist: Callable[[str], Awaitable[dict[str, Any]]]
+
+
+def playlist_json(p: Playlist) -> dict[str, Any]:
+    """A playlist item as the contract shapes it (plus `track_count`)."""
+    return {
+        "id": str(p.id), "tenant_id": str(p.tenant_id), "user_id": str(p.user_id),  # type: ignore[attr-defined]
+        "playlist_name": p.name, "public": p.public, "track_count": p.track_count,
+        "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": p.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+class _Failed(Exception):
+    """A module's source failed upstream: the module is left out."""
+
+
+async def resolve(page: HomePage | None, tenant_id: uuid.UUID, user_id: uuid.UUID | None,
+                  loaders: Loaders, catalog: CatalogService) -> dict[str, Any]:
+    """The page as `{"page": {...}, "modules": [...]}`, items resolved, modules in position order."""
+    modules: list[dict[str, Any]] = list(page.modules) if page else []
+    if user_id is None:
+        modules = [m for m in modules if m["type"] != "your_playlists"]
+
+    # One pass: ask for every entity of every module now; the loaders batch them per kind.
+    def start(kind: str, ids: list[str]) -> list[asyncio.Future]:
+        load = getattr(loaders, kind)
+        return [asyncio.ensure_future(load(i)) for i in ids]
+
+    pending: list[tuple[dict[str, Any], Any]] = []
+    for m in sorted(modules, key=lambda m: m["position"]):
+        kind = m["type"]
+        if kind == "release_carousel":
+            pending.append((m, start("release", m["release_ids"])))
+        elif kind == "track_list":
+            pending.append((m, start("track", m["track_ids"])))
+        elif kind == "artist_grid":
+            pending.append((m, start("artist", m["artist_ids"])))
+        elif kind == "hero" and m["link"]["kind"] in ("release", "artist"):
+            pending.append((m, start(m["link"]["kind"], [m["link"]["id"]])))
+        elif kind == "hero":
+            pending.append((m, asyncio.ensure_future(_public_playlists(tenant_id, [m["link"]["id"]]))))
+        elif kind == "new_releases":
+            pending.append((m, asyncio.ensure_future(_new_releases(catalog, m))))
+        elif kind == "public_playlists":
+            pending.append((m, asyncio.ensure_future(_public_playlists(tenant_id, m["playlist_ids"]))))
+        elif kind == "your_playlists" and user_id is not None:
+            pending.append((m, asyncio.ensure_future(_your_playlists(tenant_id, user_id, m["limit"]))))
+
+    out = []
+    for module, work in pending:
+        try:
+            items = await _items(module, work)
+        except _Failed:
+            log.warning("home module %s (%s) left out: its source failed", module["id"], module["type"])
+            continue
+        out.append({"id": module["id"], "type": module["type"], "title": module["title"],
+                    "position": module["position"], "items": items})
+    info = {
+        "id": str(page.id) if page else None,
+        "slug": page.slug if page else "home",
+        "title": page.title if page else "Home",
+        "updated_at": page.updated_at.isoformat().replace("+00:00", "Z") if page else None,
+    }
+    return {"page": info, "modules": out}
+
+
+async def _items(module: dict[str, Any], work: Any) -> list[Any]:
+    if isinstance(work, list):
+        results = await asyncio.gather(*work, return_exceptions=True)
+        if any(isinstance(r, (AggregatorError, AggregatorTimeout)) for r in results):
+            raise _Failed()
+        for r in results:
+            if isinstance(r, BaseException) and not isinstance(r, NotFound):
+                raise r
+        found = [r for r in results if not isinstance(r, BaseException)]  # an id gone from the catalog: skipped
+    else:
+        try:
+            found = await work
+        except (AggregatorError, AggregatorTimeout):
+            raise _Failed() from None
+    if module["type"] != "hero":
+        return found
+    target = found[0] if found else None
+    if target is None:
+        raise _Failed()  # a hero pointing at nothing is not shown
+    image = module.get("image") or (target.get("image") if isinstance(target, dict) else None)
+    return [{"title": module["title"], "subtitle": module.get("subtitle"), "image": image,
+             "link": {"kind": module["link"]["kind"], "id": module["link"]["id"]}, "target": target}]
+
+
+async def _new_releases(catalog: CatalogService, module: dict[str, Any]) -> list[dict[str, Any]]:
+    limit = module.get("limit", 10)
+    size = max(10, min(50, limit))
+    if module.get("artist_id"):
+        payload = await catalog.artist_releases(module["artist_id"], {"pageSize": size})
+        releases = (payload.get("releases") or {}).get("releases") or []
+    else:
+        payload = await catalog.search_releases({"q": module["query"], "pageSize": size})
+        releases = payload.get("results") or []
+    return list(releases)[:limit]
+
+
+async def _public_playlists(tenant_id: uuid.UUID, ids: list[str]) -> list[dict[str, Any]]:
+    rows = await Playlist.filter(tenant_id=tenant_id, public=True, id__in=ids)
+    by_id = {str(p.id): p for p in rows}
+    return [playlist_json(by_id[i]) for i in ids if i in by_id]
+
+
+async def _your_playlists(tenant_id: uuid.UUID, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
+    return [playlist_json(p) for p in (await playlist_svc.mine(tenant_id, user_id))[:limit]]
+
+
+def etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def encode(page: dict[str, Any]) -> bytes:
+    return orjson.dumps(page)
+
+
+DEMO_PAGE: dict[str, Any] = {
+    "title": "Welcome to YourMusic",
+    "modules": [
+        {"type": "hero", "title": "Back in Black, forever", "subtitle": "AC/DC's finest riffs",
+         "link": {"kind": "artist", "id": "1"}},
+        {"type": "release_carousel", "title": "Staff picks", "release_ids": ["1", "4", "35", "48", "94", "151"]},
+        {"type": "track_list", "title": "Trending tracks", "track_ids": ["1", "15", "450", "1000", "2000", "3000"]},
+        {"type": "artist_grid", "title": "Artists to know", "artist_ids": ["22", "50", "51", "90", "118", "150"]},
+        {"type": "new_releases", "title": "Iron Maiden, newest first", "artist_id": "90", "limit": 8},
+        {"type": "new_releases", "title": "Rock releases", "query": "rock", "limit": 10},
+        {"type": "your_playlists", "title": "Your playlists", "limit": 10},
+    ],
+}
