@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> None:
         (tmp / "track.json").write_bytes(rest_body)
         port = free_port()
         bare = subprocess.Popen([sys.executable, str(Path(__file__).parent / "bare_starlette.py"), str(port),
-                                 str(tmp / "track.json")])
+                                 f"/api/tracks/{{track_id}}={tmp / 'track.json'}"])
         time.sleep(1.5)
         try:
             cases = {

@@ -40,7 +40,8 @@ class OrjsonSerializer(BaseSerializer):
 def build_cache(redis_url: str | None, namespace: str) -> BaseCache:
     """Always namespaced: aiocache's clear() without a namespace is FLUSHDB."""
     if not redis_url:
-        return SimpleMemoryCache(serializer=OrjsonSerializer(), namespace=namespace)
+        # No per-operation timeout in-process: nothing can hang, and asyncio.wait_for costs on every hit.
+        return SimpleMemoryCache(serializer=OrjsonSerializer(), namespace=namespace, timeout=None)
     from aiocache import RedisCache
 
     url = urlparse(redis_url)

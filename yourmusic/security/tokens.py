@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,15 @@ def load_key_set(configured: str | None, data_dir: Path) -> KeySet:
 
 
 class TokenService:
-    def __init__(self, keys: KeySet, issuer: str, audience: str) -> None:
+    def __init__(self, keys: KeySet, issuer: str, audience: str, cache_size: int = 10_000) -> None:
         if not keys.keys:
             raise ValueError("the signing key set is empty")
         self._keys = keys
         self._signing_kid = keys.keys[0].kid
         self._issuer = issuer
         self._audience = audience
+        self._cache_size = cache_size
+        self._verified: OrderedDict[str, TokenClaims] = OrderedDict()
         self._registry = JWTClaimsRegistry(
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
@@ -100,7 +103,24 @@ class TokenService:
         return jwt.encode(header, claims, self._keys, algorithms=ALGORITHMS)
 
     def verify(self, token: str) -> TokenClaims:
-        """Signature (only Ed25519, never `none`), then issuer, audience, expiry and our claims."""
+        """Signature (only Ed25519, never `none`), then issuer, audience, expiry and our claims.
+
+        A token verified before is answered from a small in-process cache (the signature check is the
+        costliest step of a warm request); its expiry is still checked on every use.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached.expires_at > time.time():
+                self._verified.move_to_end(token)
+                return cached
+            del self._verified[token]
+        claims = self._verify(token)
+        self._verified[token] = claims
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> TokenClaims:
         try:
             decoded = jwt.decode(token, self._keys, algorithms=ALGORITHMS)
             self._registry.validate(decoded.claims)
