@@ -23,7 +23,9 @@ import pytest_asyncio
 from tests.api import Api, Passwordless, TenantHandle
 from tests.mailbox import Mailbox, free_port
 from tests.servers import ThreadedServer, start_server
+from tests.stripe_helpers import STRIPE_KEY, STRIPE_SECRET, StripeSandbox, start_stripe_sandbox
 from yourmusic.integrations.aggregator.sandbox import create_app as create_sandbox
+from yourmusic.integrations.streaming.sandbox import create_app as create_streaming_sandbox
 from yourmusic.app import create_app
 from yourmusic.container import Container
 from yourmusic.db import migrate
@@ -72,8 +74,29 @@ def aggregator_server() -> Iterator[ThreadedServer]:
 
 
 @pytest.fixture(scope="session")
+def stripe_sandbox() -> Iterator[StripeSandbox]:
+    """The Stripe sandbox on a real port (the app calls it with the SDK); its webhooks go to a receiver."""
+    sandbox = start_stripe_sandbox()
+    yield sandbox
+    sandbox.stop()
+
+
+STREAMING_KEY = "test-streaming-key"
+STREAMING_SECRET = "test-streaming-signing-secret"
+
+
+@pytest.fixture(scope="session")
+def streaming_server() -> Iterator[ThreadedServer]:
+    """The sandbox streaming server on a real port (segment URLs in manifests point at it)."""
+    server = start_server(create_streaming_sandbox(api_key=STREAMING_KEY, signing_secret=STREAMING_SECRET))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory,
-             aggregator_server: ThreadedServer) -> Settings:
+             aggregator_server: ThreadedServer, stripe_sandbox: StripeSandbox,
+             streaming_server: ThreadedServer) -> Settings:
     data_dir: Path = tmp_path_factory.mktemp("data")
     return Settings(
         database_url=database_url,
@@ -87,6 +110,19 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory,
         aggregator_breaker_failures=3,
         aggregator_breaker_reset=0.5,
         aggregator_status_ttl=0.2,
+        streaming_url=streaming_server.url,
+        streaming_key=STREAMING_KEY,
+        streaming_signing_secret=STREAMING_SECRET,
+        streaming_timeout=1.0,
+        streaming_connect_timeout=0.5,
+        streaming_breaker_failures=3,
+        streaming_breaker_reset=0.5,
+        plays_forward=False,  # tests forward explicitly (container.plays.forward_due); test_streaming runs the loop
+        stripe_api_base=stripe_sandbox.url,
+        stripe_api_key=STRIPE_KEY,
+        stripe_webhook_secret=STRIPE_SECRET,
+        stripe_timeout=5.0,
+        stripe_max_network_retries=0,
     )
 
 

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
-from yourmusic.container import SANDBOX, SANDBOX_AGGREGATOR_PATH, Container
+from yourmusic.container import SANDBOX, SANDBOX_AGGREGATOR_PATH, SANDBOX_STRIPE_PATH, Container
 from yourmusic.db import tortoise_config
 from yourmusic.rest_compat.core import starlette_routes
 from yourmusic.rest_compat.docs import render_docs
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.container = container
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             try:
+                container.start_background()  # inside the database context: the tasks use the ORM
                 yield
             finally:
                 await container.close()
@@ -75,7 +76,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.aggregator_url == SANDBOX:
         from yourmusic.integrations.aggregator.sandbox import create_app as sandbox_app
 
-        routes.append(Mount(SANDBOX_AGGREGATOR_PATH, app=sandbox_app(consumer_key=settings.aggregator_key)))
+        routes.append(Mount(SANDBOX_AGGREGATOR_PATH, app=sandbox_app(consumer_key=settings.aggregator_key,
+                                                                     consumer_secret=settings.aggregator_secret)))
+    if settings.streaming_url == SANDBOX:
+        from yourmusic.container import SANDBOX_STREAMING_PATH
+        from yourmusic.integrations.streaming.sandbox import create_app as streaming_sandbox_app
+
+        routes.append(Mount(SANDBOX_STREAMING_PATH, app=streaming_sandbox_app(
+            api_key=settings.streaming_key, signing_secret=settings.streaming_signing_secret)))
+    if settings.stripe_api_base == SANDBOX:
+        from yourmusic.integrations.stripe.sandbox import create_app as stripe_sandbox_app
+
+        self_url = settings.self_url.rstrip("/")
+        routes.append(Mount(SANDBOX_STRIPE_PATH, app=stripe_sandbox_app(
+            webhook_url=f"{self_url}/api/webhooks/stripe", webhook_secret=settings.stripe_webhook_secret,
+            base_url=self_url + SANDBOX_STRIPE_PATH)))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

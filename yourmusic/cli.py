@@ -41,7 +41,23 @@ async def seed_demo() -> dict[str, str] | None:
     tenant = await create_tenant(settings.demo_tenant_slug, "YourMusic Demo")
     issued = await create_client(tenant, "demo backend")
     await set_page(tenant.id, DEMO_PAGE)
+    await seed_demo_billing(tenant.id)
     return {"tenant": tenant.slug, "client_id": issued.client.client_id, "client_secret": issued.secret}
+
+
+async def seed_demo_billing(tenant_id: Any) -> None:
+    """With the embedded Stripe sandbox: one product and redirects to the sandbox's return page, so a
+    demo user can subscribe from a browser."""
+    from yourmusic.container import SANDBOX, SANDBOX_STRIPE_PATH
+    from yourmusic.services.billing import create_product, set_settings
+
+    settings = get_settings()
+    if settings.stripe_api_base != SANDBOX:
+        return
+    back = settings.self_url.rstrip("/") + SANDBOX_STRIPE_PATH + "/return"
+    await create_product(tenant_id, {"slug": "premium", "name": "Premium", "stripe_price_id": "price_demo_premium"})
+    await set_settings(tenant_id, {"redirect_patterns": [back + "/*"], "success_url": back + "/success",
+                                   "cancel_url": back + "/cancel"})
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -111,6 +127,23 @@ def cmd_client_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_product_create(args: argparse.Namespace) -> int:
+    from yourmusic.services.billing import create_product
+    from yourmusic.services.tenancy import get_tenant_by_slug
+
+    async def run() -> dict[str, Any]:
+        tenant = await get_tenant_by_slug(args.tenant)
+        if tenant is None:
+            raise AppError(f"No tenant with slug {args.tenant!r}.")
+        product = await create_product(tenant.id, {"slug": args.slug, "name": args.name,
+                                                   "stripe_price_id": args.price, "active": not args.inactive})
+        return {"id": str(product.id), "tenant": tenant.slug, "slug": product.slug, "name": product.name,
+                "stripe_price_id": product.stripe_price_id, "active": product.active}
+
+    print(json.dumps(asyncio.run(_with_db(run))))
+    return 0
+
+
 def cmd_keys_generate(args: argparse.Namespace) -> int:
     from yourmusic.security.tokens import generate_key_set
 
@@ -122,6 +155,24 @@ def cmd_sandbox_aggregator(args: argparse.Namespace) -> int:
     from yourmusic.integrations.aggregator.sandbox.server import run
 
     run(args.host, args.port, consumer_key=args.consumer_key, log_level="info")
+    return 0
+
+
+def cmd_sandbox_stripe(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from yourmusic.integrations.stripe.sandbox import create_app as stripe_sandbox_app
+
+    settings = get_settings()
+    app = stripe_sandbox_app(webhook_url=args.webhook_url, webhook_secret=settings.stripe_webhook_secret)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_sandbox_streaming(args: argparse.Namespace) -> int:
+    from yourmusic.integrations.streaming.sandbox.server import run
+
+    run(args.host, args.port, api_key=args.api_key, signing_secret=args.signing_secret, log_level="info")
     return 0
 
 
@@ -149,6 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
     client_create.add_argument("--name")
     client_create.set_defaults(func=cmd_client_create)
 
+    product = sub.add_parser("product", help="manage subscription products").add_subparsers(dest="action", required=True)
+    product_create = product.add_parser("create", help="create a product of a tenant (prints it as JSON)")
+    product_create.add_argument("--tenant", required=True)
+    product_create.add_argument("--slug", required=True)
+    product_create.add_argument("--name", required=True)
+    product_create.add_argument("--price", required=True, help="the Stripe price id (price_...)")
+    product_create.add_argument("--inactive", action="store_true", help="create it inactive")
+    product_create.set_defaults(func=cmd_product_create)
+
     sandbox = sub.add_parser("sandbox", help="run a bundled sandbox upstream on its own")
     sandboxes = sandbox.add_subparsers(dest="which", required=True)
     aggregator = sandboxes.add_parser("aggregator", help="the 7digital-style catalog over the bundled catalog")
@@ -156,6 +216,21 @@ def build_parser() -> argparse.ArgumentParser:
     aggregator.add_argument("--port", type=int, default=8765)
     aggregator.add_argument("--consumer-key", default=None, help="require this oauth_consumer_key")
     aggregator.set_defaults(func=cmd_sandbox_aggregator)
+    from yourmusic.integrations.streaming.sandbox.app import DEFAULT_SIGNING_SECRET
+
+    streaming = sandboxes.add_parser("streaming", help="the HLS streaming server over the bundled catalog")
+    streaming.add_argument("--host", default="127.0.0.1")
+    streaming.add_argument("--port", type=int, default=8766)
+    streaming.add_argument("--api-key", default=None, help="require this X-Api-Key (default: any)")
+    streaming.add_argument("--signing-secret", default=DEFAULT_SIGNING_SECRET,
+                           help="the secret segment URLs are signed with (STREAMING_SIGNING_SECRET)")
+    streaming.set_defaults(func=cmd_sandbox_streaming)
+    stripe_sandbox = sandboxes.add_parser("stripe", help="the Stripe look-alike (one process: its state is in memory)")
+    stripe_sandbox.add_argument("--host", default="127.0.0.1")
+    stripe_sandbox.add_argument("--port", type=int, default=12111)
+    stripe_sandbox.add_argument("--webhook-url", required=True, help="where to post signed events "
+                                "(signed with STRIPE_WEBHOOK_SECRET), e.g. http://127.0.0.1:8000/api/webhooks/stripe")
+    stripe_sandbox.set_defaults(func=cmd_sandbox_stripe)
 
     keys = sub.add_parser("keys", help="token signing keys").add_subparsers(dest="action", required=True)
     keys.add_parser("generate", help="print a new Ed25519 JWKS for SIGNING_KEYS").set_defaults(func=cmd_keys_generate)
@@ -168,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AppError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        errors = getattr(exc, "errors", None)
+        print(f"error: {exc.message}" + (f" {json.dumps(errors)}" if errors else ""), file=sys.stderr)
         return 2
 
 

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from yourmusic.cache import CacheStore, build_cache
 from yourmusic.integrations.aggregator.client import AggregatorClient, AggregatorConfig
+from yourmusic.integrations.http import HttpPolicy
 from yourmusic.integrations.mail import MailDispatcher, build_sender
+from yourmusic.integrations.streaming.client import StreamingClient, StreamingConfig
+from yourmusic.integrations.stripe.client import StripeConfig, StripeGateway
 from yourmusic.security.otp import OtpHasher, otp_hash_key
 from yourmusic.security.tokens import TokenService, load_key_set
 from yourmusic.services.catalog import CatalogService
 from yourmusic.services.otp import OtpService
 from yourmusic.services.passwordless import PasswordlessService
+from yourmusic.services.plays import ForwardPolicy, PlayForwarder
 from yourmusic.services.ratelimit import Network, RateLimiter, parse_networks
 from yourmusic.services.sessions import SessionService
+from yourmusic.services.streaming import StreamingService
 from yourmusic.settings import Settings
 
 
 SANDBOX = "sandbox"
 SANDBOX_AGGREGATOR_PATH = "/_sandbox/aggregator"
+SANDBOX_STREAMING_PATH = "/_sandbox/streaming"
+SANDBOX_STRIPE_PATH = "/_sandbox/stripe"
 
 
 def aggregator_config(settings: Settings) -> AggregatorConfig:
@@ -38,6 +45,36 @@ def aggregator_config(settings: Settings) -> AggregatorConfig:
     )
 
 
+def stripe_config(settings: Settings) -> StripeConfig:
+    base = settings.stripe_api_base
+    if base == SANDBOX:
+        base = settings.self_url.rstrip("/") + SANDBOX_STRIPE_PATH
+    return StripeConfig(api_key=settings.stripe_api_key, api_base=base, timeout=settings.stripe_timeout,
+                        max_network_retries=settings.stripe_max_network_retries)
+
+
+def streaming_service(settings: Settings, cache: CacheStore) -> StreamingService:
+    base = settings.streaming_url
+    if base == SANDBOX:
+        base = settings.self_url.rstrip("/") + SANDBOX_STREAMING_PATH
+    policy = HttpPolicy(
+        connect_timeout=settings.streaming_connect_timeout, total_timeout=settings.streaming_timeout,
+        retries=settings.streaming_retries, breaker_failures=settings.streaming_breaker_failures,
+        breaker_reset=settings.streaming_breaker_reset,
+    )
+    client = StreamingClient(StreamingConfig(base_url=base, api_key=settings.streaming_key, policy=policy))
+    return StreamingService(client, cache, signing_secret=settings.streaming_signing_secret,
+                            url_ttl=settings.streaming_url_ttl)
+
+
+def forward_policy(settings: Settings) -> ForwardPolicy:
+    return ForwardPolicy(
+        interval=settings.plays_forward_interval, batch_min=settings.plays_batch_min,
+        batch_max=settings.plays_batch_max, max_wait=settings.plays_max_wait, retry_base=settings.plays_retry_base,
+        retry_cap=settings.plays_retry_cap, claim_ttl=settings.plays_claim_ttl,
+    )
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -50,6 +87,9 @@ class Container:
     sessions: SessionService
     passwordless: PasswordlessService
     trusted_proxies: tuple[Network, ...]
+    streaming: StreamingService
+    plays: PlayForwarder = field(init=False)  # forwards stored play reports to the aggregator
+    stripe: StripeGateway
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
@@ -86,10 +126,23 @@ class Container:
             sessions=sessions,
             passwordless=passwordless,
             trusted_proxies=parse_networks(settings.trusted_proxies),
+            streaming=streaming_service(settings, cache),
+            stripe=StripeGateway(stripe_config(settings)),
         )
+
+    def __post_init__(self) -> None:
+        self.plays = PlayForwarder(self.aggregator, self.catalog, forward_policy(self.settings))
+
+    def start_background(self) -> None:
+        """Background jobs of this process; started in the app lifespan, inside the database context."""
+        if self.settings.plays_forward:
+            self.plays.start()
 
     async def close(self) -> None:
         """Release what the container opened; pending mail is sent first (graceful shutdown)."""
+        await self.plays.stop()
         await self.mail.close()
         await self.aggregator.close()
+        await self.streaming.client.close()
+        await self.stripe.close()
         await self.cache.close()

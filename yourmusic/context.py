@@ -40,7 +40,7 @@ class Context:
     def loaders(self) -> CatalogLoaders:
         """Built on first use: a request that loads no catalog entity builds no loader."""
         if self._loaders is None:
-            self._loaders = CatalogLoaders(self.container.catalog)
+            self._loaders = CatalogLoaders(self.container.catalog, self.container.streaming)
         return self._loaders
 
     def _verified(self) -> Principal | None:

@@ -41,12 +41,24 @@ class Forbidden(AppError):
     status, code, default_message = 403, "FORBIDDEN", "This action is unauthorized."
 
 
+class SubscriptionRequired(AppError):
+    status, code, default_message = 403, "SUBSCRIPTION_REQUIRED", "An active subscription is required to stream."
+
+
 class NotFound(AppError):
     status, code, default_message = 404, "NOT_FOUND", "Not found."
 
 
 class Conflict(AppError):
     status, code, default_message = 409, "CONFLICT", "Conflict."
+
+
+class AlreadySubscribed(AppError):
+    status, code, default_message = 409, "ALREADY_SUBSCRIBED", "The user already has an active subscription."
+
+
+class InvalidSignature(AppError):
+    status, code, default_message = 400, "INVALID_SIGNATURE", "The webhook signature is missing or invalid."
 
 
 class ValidationFailed(AppError):
@@ -88,6 +100,14 @@ class AggregatorError(AppError):
 
 class AggregatorTimeout(AppError):
     status, code, default_message = 504, "AGGREGATOR_TIMEOUT", "The catalog service did not answer in time."
+
+
+class StreamingError(AppError):
+    status, code, default_message = 502, "STREAMING_ERROR", "The streaming server failed."
+
+
+class StreamingTimeout(AppError):
+    status, code, default_message = 504, "STREAMING_TIMEOUT", "The streaming server did not answer in time."
 
 
 class ServiceUnavailable(AppError):

@@ -47,6 +47,30 @@ class Settings(BaseSettings):
     aggregator_breaker_reset: float = 10.0
     aggregator_status_ttl: float = 5.0
 
+    # HLS streaming server. "sandbox": the bundled one, mounted in-process at /_sandbox/streaming and
+    # reached over loopback HTTP (SELF_URL), like the aggregator sandbox.
+    streaming_url: str = "sandbox"
+    streaming_key: str = Field(default="yourmusic-streaming-sandbox", repr=False)  # X-Api-Key
+    # Shared with the streaming server: segment URLs are signed with it (HMAC over path, user, device, expiry).
+    streaming_signing_secret: str = Field(default="yourmusic-streaming-sandbox-secret", repr=False)
+    streaming_url_ttl: int = 7200  # seconds a signed segment URL stays valid
+    streaming_connect_timeout: float = 1.0
+    streaming_timeout: float = 5.0
+    streaming_retries: int = 2
+    streaming_breaker_failures: int = 5
+    streaming_breaker_reset: float = 10.0
+
+    # Play reports: stored first, forwarded to the aggregator's play log in the background, in batches of
+    # PLAYS_BATCH_MIN..PLAYS_BATCH_MAX, or whatever is waiting once the oldest is PLAYS_MAX_WAIT seconds old.
+    plays_forward: bool = True  # run the forwarder in this process (every instance may; rows are claimed)
+    plays_forward_interval: float = 5.0  # seconds between two looks at the queue
+    plays_batch_min: int = 10
+    plays_batch_max: int = 20
+    plays_max_wait: float = 60.0
+    plays_retry_base: float = 5.0  # backoff after a failed send: base * 2^attempts (full jitter), capped
+    plays_retry_cap: float = 600.0
+    plays_claim_ttl: float = 60.0  # a claimed batch whose sender died is free again after this
+
     # Cache: entries past their TTL may still be served for this long when the upstream fails.
     cache_namespace: str = "ym"
     cache_stale_for: int = 3600
@@ -76,6 +100,16 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # Per-tenant sender addresses as JSON, e.g. {"acme": "Acme <no-reply@acme.example>"}; else MAIL_FROM.
     mail_from_tenants: dict[str, str] = Field(default_factory=dict)
+
+    # Stripe (billing). STRIPE_API_BASE "sandbox": the bundled Stripe sandbox, mounted in-process at
+    # /_sandbox/stripe and reached over loopback HTTP (SELF_URL); it signs its webhooks with
+    # STRIPE_WEBHOOK_SECRET and posts them to SELF_URL/api/webhooks/stripe.
+    stripe_api_key: str = Field(default="sk_test_yourmusic_sandbox", repr=False)
+    stripe_api_base: str = "sandbox"
+    stripe_webhook_secret: str = Field(default="whsec_yourmusic_sandbox", repr=False)
+    stripe_timeout: float = 10.0  # seconds per Stripe call
+    stripe_max_network_retries: int = 1  # the SDK's own retries (idempotency keys make them safe)
+    stripe_webhook_tolerance: int = 300  # seconds a signed webhook stays acceptable
 
     # Request limits
     max_body_bytes: int = 1_048_576

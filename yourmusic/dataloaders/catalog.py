@@ -12,6 +12,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from yourmusic.services.catalog import ARTIST, RELEASE, TRACK, CatalogService, Entity
+from yourmusic.services.streaming import StreamingService
 
 
 def _loader(catalog: CatalogService, entity: Entity) -> DataLoader[str, dict[str, Any]]:
@@ -23,10 +24,29 @@ def _loader(catalog: CatalogService, entity: Entity) -> DataLoader[str, dict[str
     return DataLoader(load_fn=load)
 
 
-class CatalogLoaders:
-    """TrackById, ReleaseById, ArtistById for one request."""
+def _stream_id_loader(streaming: StreamingService) -> DataLoader[str, str | None]:
+    async def load(track_ids: list[str]) -> list[str | None | Exception]:
+        return await streaming.stream_ids([str(t) for t in track_ids])
 
-    def __init__(self, catalog: CatalogService) -> None:
+    # Like the entity loaders: the service splits at the streaming server's batch limit, cache first.
+    return DataLoader(load_fn=load)
+
+
+class CatalogLoaders:
+    """TrackById, ReleaseById, ArtistById (and StreamIdByTrackId, built on first use) for one request."""
+
+    def __init__(self, catalog: CatalogService, streaming: StreamingService | None = None) -> None:
         self.track_by_id = _loader(catalog, TRACK)
         self.release_by_id = _loader(catalog, RELEASE)
         self.artist_by_id = _loader(catalog, ARTIST)
+        self._streaming = streaming
+        self._stream_id_by_track_id: DataLoader[str, str | None] | None = None
+
+    @property
+    def stream_id_by_track_id(self) -> DataLoader[str, str | None]:
+        """StreamIdByTrackId: a track's stream id (None: not streamable), batched, cached per track."""
+        if self._stream_id_by_track_id is None:
+            if self._streaming is None:
+                raise RuntimeError("CatalogLoaders was built without the streaming service")
+            self._stream_id_by_track_id = _stream_id_loader(self._streaming)
+        return self._stream_id_by_track_id

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from starlette.responses import Response
 
 from yourmusic.resolvers import catalog
+from yourmusic.resolvers.streaming import with_stream_ids
 from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Handler, Operation
 from yourmusic.rest_compat.responses import JSONResponse
 from yourmusic.services import catalog as svc
@@ -18,13 +19,19 @@ _PASS_THROUGH = {"type": "object", "description": "The aggregator's JSON (7digit
 _STATUS = {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["up", "down"]}}}
 
 
-def _pass_through(resolver: Callable[..., Awaitable[dict]], id_param: str | None = None) -> Handler:
-    """A handler that hands the path id (if any) and the query to the resolver and answers its JSON as is."""
+def _pass_through(resolver: Callable[..., Awaitable[dict]], id_param: str | None = None,
+                  tracks: tuple[str, ...] | None = None) -> Handler:
+    """A handler that hands the path id (if any) and the query to the resolver and answers its JSON as is;
+    the track objects at `tracks` (a key path) gain a `streamId` (the one addition to the pass-through)."""
 
     async def handler(call: Call) -> Response:
         if id_param is None:
-            return JSONResponse(await resolver(call.ctx, call.query))
-        return JSONResponse(await resolver(call.ctx, call.path(id_param), call.query))
+            payload = await resolver(call.ctx, call.query)
+        else:
+            payload = await resolver(call.ctx, call.path(id_param), call.query)
+        if tracks is not None:
+            payload = await with_stream_ids(call.ctx, payload, tracks)
+        return JSONResponse(payload)
 
     return handler
 
@@ -41,10 +48,10 @@ artist_releases = _pass_through(catalog.artist_releases, "artist_id")
 search_releases = _pass_through(catalog.search_releases)
 release_batch = _pass_through(catalog.release_batch)
 release = _pass_through(catalog.release, "release_id")
-release_tracks = _pass_through(catalog.release_tracks, "release_id")
-search_tracks = _pass_through(catalog.search_tracks)
-track_batch = _pass_through(catalog.track_batch)
-track = _pass_through(catalog.track, "track_id")
+release_tracks = _pass_through(catalog.release_tracks, "release_id", tracks=("tracks",))
+search_tracks = _pass_through(catalog.search_tracks, tracks=("results",))
+track_batch = _pass_through(catalog.track_batch, tracks=("items", "tracks"))
+track = _pass_through(catalog.track, "track_id", tracks=("track",))
 
 
 def _op(method_path: str, handler, op_id: str, summary: str, tag: str, graphql: str, query=None,

@@ -80,8 +80,9 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         "operationId": op.operation_id,
         "summary": op.summary,
         "tags": [op.tag],
-        "x-graphql": op.graphql,
     }
+    if op.graphql:  # every operation has a GraphQL twin but the Stripe webhook
+        out["x-graphql"] = op.graphql
     if op.description:
         out["description"] = op.description
     out["security"] = [{scheme: []} for scheme in op.auth] if op.auth else []
@@ -102,6 +103,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {str(op.status): success}
     for status in op.errors:
         description, schema_name = _ERRORS[status]
+        if status == 400 and op.operation_id != "issueClientToken":  # only the token endpoint speaks RFC 6749
+            description, schema_name = "Bad request", "Error"
         responses[str(status)] = {
             "description": description,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from yourmusic.rest_compat import auth, catalog, health, home, playlists, users
-from yourmusic.rest_compat import passwordless, profile
+from yourmusic.rest_compat import billing, passwordless, profile
+from yourmusic.rest_compat import streaming
 from yourmusic.rest_compat.core import Operation
 
 OPERATIONS: list[Operation] = [
@@ -12,7 +13,9 @@ OPERATIONS: list[Operation] = [
     *users.OPERATIONS,
     *passwordless.OPERATIONS,
     *profile.OPERATIONS,
+    *billing.OPERATIONS,
     *home.OPERATIONS,
     *playlists.OPERATIONS,
     *catalog.OPERATIONS,
+    *streaming.OPERATIONS,
 ]

@@ -12,18 +12,23 @@ from strawberry.types import ExecutionContext
 
 from yourmusic.errors import AppError
 from yourmusic.schema.auth import ClientAuthMutation
+from yourmusic.schema.billing import BillingMutation, BillingQuery
 from yourmusic.schema.catalog import CatalogQuery
 from yourmusic.schema.health import HealthQuery
 from yourmusic.schema.home import HomeMutation, HomeQuery
 from yourmusic.schema.playlists import PlaylistsMutation, PlaylistsQuery
 from yourmusic.schema.passwordless import PasswordlessMutation
 from yourmusic.schema.profile import ProfileMutation, ProfileQuery
+from yourmusic.schema.streaming import StreamingMutation, StreamingQuery
 from yourmusic.schema.users import UsersMutation, UsersQuery
 
 log = logging.getLogger("yourmusic.graphql")
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
+MASKED_MESSAGE = "Internal server error."
+
+
+def is_unexpected(error: GraphQLError) -> bool:
     """Errors we did not raise on purpose: their text may hold internals, so it is masked."""
     original = error.original_error
     return original is not None and not isinstance(original, (AppError, GraphQLError))
@@ -33,13 +38,13 @@ class YourMusicSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
         for error in errors:
-            if _is_unexpected(error):
+            if is_unexpected(error):
                 log.error("unhandled error in %s", error.path, exc_info=error.original_error)
 
 
 def build_schema() -> strawberry.Schema:
-    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery))
-    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation))
+    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery, BillingQuery, StreamingQuery))
+    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation, BillingMutation, StreamingMutation))
     return YourMusicSchema(
         query=query,
         mutation=mutation,
@@ -47,6 +52,6 @@ def build_schema() -> strawberry.Schema:
             # Front-ends send the same few documents over and over: parse and validate each once.
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Internal server error."),
+            lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
         ],
     )

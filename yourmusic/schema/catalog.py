@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from yourmusic.resolvers import catalog as resolvers
+from yourmusic.resolvers import streaming as streaming_resolvers
 from yourmusic.schema.info import Info
 
 T = TypeVar("T")
@@ -169,6 +170,12 @@ class Track:
         if self.artist_id is None:
             return None
         return Artist.of(await resolvers.load_artist(info.context, self.artist_id))
+
+    @strawberry.field(description="The id to stream this track with (streamManifest, GET /api/stream/{id}); "
+                                  "null when it is not streamable. Batched (StreamIdByTrackId).")
+    async def stream_id(self, info: Info) -> strawberry.ID | None:
+        found = await streaming_resolvers.load_stream_id(info.context, self.id)
+        return None if found is None else strawberry.ID(found)
 
 
 @strawberry.type

@@ -2,18 +2,15 @@
 
 One `ClientSession` per process (pooled keep-alive connections), bounded connect/total timeouts,
 GET retries with jittered exponential backoff on connection errors and 5xx only, and a circuit
-breaker. Upstream answers become domain errors here, so nothing above sees HTTP details:
+breaker (all from `integrations.http.PooledHttpClient`, shared with the streaming client). Upstream answers become domain errors here, so nothing above sees HTTP details:
 2001 -> NotFound, 1001/1002 -> ValidationFailed, timeouts -> AggregatorTimeout, anything else
 broken -> AggregatorError. This module imports nothing from the transports.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 import time
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +23,7 @@ from authlib.oauth1 import ClientAuth
 
 from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
 from yourmusic.integrations.aggregator import errors as codes
-from yourmusic.integrations.aggregator.breaker import CircuitBreaker
+from yourmusic.integrations.http import HttpPolicy, PooledHttpClient, Retryable
 
 log = logging.getLogger("yourmusic.aggregator")
 
@@ -46,39 +43,22 @@ class AggregatorConfig:
     breaker_reset: float = 10.0
 
 
-class _Retryable(Exception):
-    """A failure worth another try (connection trouble, 5xx); carries the error to raise at the end."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class AggregatorClient:
+class AggregatorClient(PooledHttpClient):
     def __init__(self, config: AggregatorConfig, session: aiohttp.ClientSession | None = None) -> None:
+        super().__init__(
+            HttpPolicy(connect_timeout=config.connect_timeout, total_timeout=config.total_timeout,
+                       retries=config.retries, backoff_base=config.backoff_base, backoff_cap=config.backoff_cap,
+                       breaker_failures=config.breaker_failures, breaker_reset=config.breaker_reset),
+            session,
+        )
         self.config = config
         self._base = config.base_url.rstrip("/")
-        self._session = session
-        self._owns_session = session is None
-        self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_reset)
-        self.calls: Counter[str] = Counter()  # upstream HTTP requests made, by endpoint
 
-    def _session_or_new(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            timeout = aiohttp.ClientTimeout(total=self.config.total_timeout, sock_connect=self.config.connect_timeout)
-            connector = aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, keepalive_timeout=30)
-            self._session = aiohttp.ClientSession(timeout=timeout, connector=connector, raise_for_status=False)
-            self._owns_session = True
-        return self._session
-
-    async def close(self) -> None:
-        if self._owns_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-
-    def url(self, endpoint: str, params: Mapping[str, Any]) -> str:
+    def url(self, endpoint: str, params: Mapping[str, Any], *, key_in_query: bool = True) -> str:
         query = {k: _param(v) for k, v in params.items() if v is not None}
         query.setdefault("country", self.config.country)
-        query["oauth_consumer_key"] = self.config.consumer_key
+        if key_in_query:
+            query["oauth_consumer_key"] = self.config.consumer_key
         return f"{self._base}/{endpoint}?{urlencode(sorted(query.items()))}"
 
     async def get(self, endpoint: str, params: Mapping[str, Any], *, timeout: float | None = None,
@@ -87,38 +67,23 @@ class AggregatorClient:
         return await self._request("GET", endpoint, params, timeout=timeout, retries=retries)
 
     async def post_signed(self, endpoint: str, params: Mapping[str, Any], body: Any) -> dict[str, Any]:
-        """A call the upstream wants OAuth 1.0-signed (subscriber play logs). Never retried blindly."""
+        """A call the upstream wants OAuth 1.0-signed (subscriber play logs). Never retried blindly.
+
+        The consumer key travels in the Authorization header only (OAuth 1.0 wants the protocol
+        parameters in one place), and the JSON body is covered by `oauth_body_hash`.
+        """
         return await self._request("POST", endpoint, params, body=body, sign=True, retries=0)
 
     async def _request(self, method: str, endpoint: str, params: Mapping[str, Any], *, body: Any = None,
                        sign: bool = False, timeout: float | None = None, retries: int | None = None) -> dict[str, Any]:
-        if not self.breaker.allow():
-            raise AggregatorError("The catalog service is unavailable.")
-        attempts = 1 + (self.config.retries if retries is None else retries)
-        url = self.url(endpoint, params)
-        last: Exception = AggregatorError()
-        for attempt in range(attempts):
-            if attempt:
-                await asyncio.sleep(self._backoff(attempt))
-            try:
-                result = await self._once(method, endpoint, url, body, sign, timeout)
-            except _Retryable as exc:
-                last = exc.error
-                continue
-            except (NotFound, ValidationFailed):
-                self.breaker.record_success()  # the upstream is healthy; the question was bad
-                raise
-            except (AggregatorError, AggregatorTimeout) as exc:
-                last = exc
-                break
-            self.breaker.record_success()
-            return result
-        self.breaker.record_failure()
-        raise last
-
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2^attempt)]."""
-        return random.uniform(0, min(self.config.backoff_cap, self.config.backoff_base * 2**attempt))
+        url = self.url(endpoint, params, key_in_query=not sign)
+        return await self._attempts(
+            lambda: self._once(method, endpoint, url, body, sign, timeout),
+            retries=self.config.retries if retries is None else retries,
+            unavailable=lambda: AggregatorError("The catalog service is unavailable."),
+            healthy=(NotFound, ValidationFailed),
+            fatal=(AggregatorError, AggregatorTimeout),
+        )
 
     async def _once(self, method: str, endpoint: str, url: str, body: Any, sign: bool,
                     timeout: float | None) -> dict[str, Any]:
@@ -130,7 +95,7 @@ class AggregatorClient:
             headers["Content-Type"] = "application/json"
         if sign:
             signer = ClientAuth(self.config.consumer_key, self.config.consumer_secret)
-            url, signed, _ = signer.sign(method, url, {}, b"")
+            url, signed, _ = signer.sign(method, url, dict(headers), data or b"")
             headers.update(signed)
         self.calls[endpoint] += 1
         kwargs: dict[str, Any] = {"headers": headers, "data": data}
@@ -146,7 +111,7 @@ class AggregatorClient:
             raise AggregatorTimeout() from None
         except aiohttp.ClientError as exc:
             log.warning("aggregator %s connection failed: %s", endpoint, type(exc).__name__)
-            raise _Retryable(AggregatorError()) from None
+            raise Retryable(AggregatorError()) from None
         return self._interpret(endpoint, status, raw)
 
     @staticmethod
@@ -158,7 +123,7 @@ class AggregatorClient:
         if not isinstance(payload, dict):
             log.warning("aggregator %s answered %s with a body that is not a JSON object", endpoint, status)
             if status >= 500:
-                raise _Retryable(AggregatorError())
+                raise Retryable(AggregatorError())
             raise AggregatorError("The catalog service answered with something unreadable.")
         if payload.get("status") == "ok" and status < 400:
             return payload
@@ -173,7 +138,7 @@ class AggregatorClient:
             raise AggregatorTimeout()
         log.warning("aggregator %s failed: HTTP %s, code %s", endpoint, status, code)
         if status >= 500:
-            raise _Retryable(AggregatorError())
+            raise Retryable(AggregatorError())
         raise AggregatorError()
 
     async def probe(self, timeout: float) -> bool:

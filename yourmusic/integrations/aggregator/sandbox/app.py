@@ -9,12 +9,19 @@ URL base and image size into the bytes.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import re
+import time
 import zlib
 from datetime import UTC, datetime
 from typing import Any, Callable, Iterable
 
 import orjson
+from authlib.oauth1.rfc5849.errors import OAuth1Error
+from authlib.oauth1.rfc5849.signature import verify_hmac_sha1
+from authlib.oauth1.rfc5849.wrapper import OAuth1Request
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -445,6 +452,117 @@ def _catalogue_route(key: str, handler: Handler, catalog: Catalog, consumer_key:
     return Route(f"/{API_VERSION}/{key}", endpoint, methods=["GET"])
 
 
+DEFAULT_CONSUMER_SECRET = "yourmusic-sandbox-secret"
+PLAY_LOG_ENDPOINT = "user/subscription/log"
+PLAY_MODES = frozenset({"online", "offline", "online-cached"})
+OAUTH_TIMESTAMP_TOLERANCE = 300
+
+
+def _oauth_refusal(request: Request, body: bytes, consumer_key: str | None, consumer_secret: str,
+                   control: SandboxControl) -> str | None:
+    """Why an OAuth 1.0 (HMAC-SHA1, header) signed request is refused; None when it is good.
+
+    Checked with authlib's server-side request parsing and signature verification, plus the body
+    hash (oauth_body_hash) of a non-form body, the timestamp window and nonce reuse.
+    """
+    header = request.headers.get("authorization")
+    if not header:
+        return "missing OAuth Authorization header"
+    try:
+        oauth = OAuth1Request(request.method, str(request.url), body=body, headers={"Authorization": header})
+    except (ValueError, OAuth1Error):
+        return "malformed OAuth parameters"
+    if oauth.signature_type != "HEADER" or not oauth.signature or not oauth.client_id:
+        return "missing OAuth parameters"
+    if consumer_key is not None and oauth.client_id != consumer_key:
+        return "unknown consumer key"
+    if oauth.signature_method != "HMAC-SHA1":
+        return "unsupported signature method"
+    try:
+        skew = abs(time.time() - int(oauth.timestamp or ""))
+    except ValueError:
+        return "bad timestamp"
+    if skew > OAUTH_TIMESTAMP_TOLERANCE:
+        return "stale timestamp"
+    body_hash = oauth.oauth_params.get("oauth_body_hash")
+    if body:
+        expected = base64.b64encode(hashlib.sha1(body).digest()).decode()
+        if body_hash is None or not hmac.compare_digest(body_hash, expected):
+            return "body hash mismatch"
+
+    class _Client:
+        def get_client_secret(self) -> str:
+            return consumer_secret
+
+    oauth.client = _Client()
+    if not verify_hmac_sha1(oauth):
+        return "bad signature"
+    nonce = f"{oauth.timestamp}:{oauth.oauth_params.get('oauth_nonce', '')}"
+    if nonce in control.nonces:
+        return "nonce reused"
+    control.nonces.add(nonce)
+    return None
+
+
+def _play_items(payload: Any) -> list[dict]:
+    if not isinstance(payload, dict) or not isinstance(payload.get("playLogItems"), list):
+        raise ApiError(E_MISSING, "Missing parameter playLogItems")
+    items = payload["playLogItems"]
+    if not items or len(items) > 100:
+        raise ApiError(E_INVALID, "Invalid value for parameter playLogItems: 1..100 items")
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            raise ApiError(E_INVALID, "Invalid play log item: id is required")
+        if parse_id(str(item.get("trackId", ""))) is None:
+            raise ApiError(E_INVALID, "Invalid play log item: trackId")
+        if item.get("playMode") not in PLAY_MODES:
+            raise ApiError(E_INVALID, "Invalid play log item: playMode")
+        seconds = item.get("totalTimePlayed")
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise ApiError(E_INVALID, "Invalid play log item: totalTimePlayed")
+        if not isinstance(item.get("dateTimePlayed"), str):
+            raise ApiError(E_INVALID, "Invalid play log item: dateTimePlayed")
+    return items
+
+
+def _play_log_route(consumer_key: str | None, consumer_secret: str) -> Route:
+    """Subscriber play reports (7digital: trackId, releaseId, formatId, playMode, dateTimePlayed,
+    totalTimePlayed), OAuth 1.0 signed; de-duplicated by each item's `id`, every arrival counted."""
+
+    async def play_log(request: Request) -> Response:
+        control: SandboxControl = request.app.state.sandbox
+        control.counts[PLAY_LOG_ENDPOINT] += 1
+        fault = await _injected_fault(control, PLAY_LOG_ENDPOINT)
+        if fault is not None:
+            return fault
+        body = await request.body()
+        refused = _oauth_refusal(request, body, consumer_key, consumer_secret, control)
+        if refused is not None:
+            return error_response(E_CONSUMER_KEY, f"OAuth signature refused: {refused}")
+        try:
+            items = _play_items(orjson.loads(body or b"null"))
+        except orjson.JSONDecodeError:
+            return error_response(E_INVALID, "The body must be JSON")
+        except ApiError as exc:
+            return error_response(exc.code, exc.message)
+        accepted = duplicates = 0
+        for item in items:
+            control.play_arrivals[item["id"]] += 1
+            if item["id"] in control.plays:
+                duplicates += 1
+            else:
+                control.plays[item["id"]] = item
+                accepted += 1
+        return ORJSONResponse(ok(playLog={"accepted": accepted, "duplicates": duplicates}))
+
+    return Route(f"/{API_VERSION}/{PLAY_LOG_ENDPOINT}", play_log, methods=["POST"])
+
+
+async def _plays(request: Request) -> Response:
+    control: SandboxControl = request.app.state.sandbox
+    return ORJSONResponse({**control.play_stats(), "arrivals_by_id": dict(control.play_arrivals)})
+
+
 async def _status(request: Request) -> Response:
     fault = await _injected_fault(request.app.state.sandbox, "status")
     if fault is not None:
@@ -523,19 +641,23 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(consumer_key: str | None = None, *, catalog: Catalog | None = None) -> Starlette:
+def create_app(consumer_key: str | None = None, *, catalog: Catalog | None = None,
+               consumer_secret: str = DEFAULT_CONSUMER_SECRET) -> Starlette:
     """Build a sandbox app.
 
     ``consumer_key=None`` accepts any non-empty ``oauth_consumer_key``;
-    otherwise only that exact key. Each app gets its own ``SandboxControl`` at
+    otherwise only that exact key. ``consumer_secret`` checks the OAuth 1.0
+    signatures of the play log. Each app gets its own ``SandboxControl`` at
     ``app.state.sandbox``; the catalogue itself is shared process-wide.
     """
     cat = catalog if catalog is not None else get_catalog()
     routes: list[Route] = [Route(f"/{API_VERSION}/status", _status, methods=["GET"])]
     routes += [_catalogue_route(key, handler, cat, consumer_key) for key, handler in CATALOGUE_ENDPOINTS.items()]
     routes += [
+        _play_log_route(consumer_key, consumer_secret),
         _image_route(cat),
         Route("/_sandbox/stats", _stats, methods=["GET"]),
+        Route("/_sandbox/plays", _plays, methods=["GET"]),
         Route("/_sandbox/reset", _reset, methods=["POST"]),
         Route("/_sandbox/faults", _faults, methods=["GET", "POST"]),
     ]

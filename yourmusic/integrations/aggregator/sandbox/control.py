@@ -36,6 +36,11 @@ class SandboxControl:
         self.fail_status: int | None = None
         self.garbage: bool = False
         self.paths: set[str] | None = None
+        # Subscriber play logs received (POST /1.2/user/subscription/log): accepted items by their id,
+        # and how many times each id arrived (so "exactly once" is provable), and OAuth nonces seen.
+        self.plays: dict[str, dict[str, Any]] = {}
+        self.play_arrivals: Counter[str] = Counter()
+        self.nonces: set[str] = set()
 
     @property
     def total(self) -> int:
@@ -45,6 +50,9 @@ class SandboxControl:
         """Clear counters and faults (the usual per-test starting point)."""
         self.counts.clear()
         self.clear_faults()
+        self.plays.clear()
+        self.play_arrivals.clear()
+        self.nonces.clear()
 
     def clear_faults(self) -> None:
         self.latency = 0.0
@@ -88,6 +96,10 @@ class SandboxControl:
 
     def applies_to(self, endpoint: str) -> bool:
         return self.paths is None or endpoint in self.paths
+
+    def play_stats(self) -> dict[str, Any]:
+        return {"accepted": len(self.plays), "arrivals": sum(self.play_arrivals.values()),
+                "duplicates": sum(n - 1 for n in self.play_arrivals.values() if n > 1)}
 
     def stats(self) -> dict[str, Any]:
         return {"total": self.total, "counts": dict(sorted(self.counts.items()))}

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -127,12 +127,14 @@ class SandboxState:
                 "Stripe-Signature": sign_payload(payload, self.webhook_secret),
             }
             try:
-                async with httpx.AsyncClient(timeout=self.delivery_timeout) as client:
-                    resp = await client.post(self.webhook_url, content=payload, headers=headers)
-                if resp.status_code >= 300:
-                    log.warning("stripe sandbox: webhook %s got HTTP %s", type_, resp.status_code)
-            except httpx.HTTPError as exc:
-                log.warning("stripe sandbox: webhook %s delivery failed: %s", type_, exc)
+                timeout = aiohttp.ClientTimeout(total=self.delivery_timeout)
+                async with aiohttp.ClientSession(timeout=timeout) as client:
+                    async with client.post(self.webhook_url, data=payload.encode(), headers=headers) as resp:
+                        status = resp.status
+                if status >= 300:
+                    log.warning("stripe sandbox: webhook %s got HTTP %s", type_, status)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("stripe sandbox: webhook %s delivery failed: %s", type_, exc or type(exc).__name__)
         return event
 
     def create_payment_method(self, card: str = "visa") -> dict:
@@ -161,6 +163,7 @@ class SandboxState:
             "current_period_end": now + PERIOD_SECONDS,
             "cancel_at_period_end": False,
             "canceled_at": None,
+            "ended_at": None,
             "default_payment_method": pm_id,
             "items": {
                 "object": "list",
@@ -327,12 +330,12 @@ _PAGE = """<!doctype html>
 <body>
 <h1>Stripe sandbox checkout</h1>
 <p>Session <code>{id}</code> &middot; price <code>{price}</code> &middot; status <b>{status}</b></p>
-<form method="post" action="/checkout/{id}/pay">
+<form method="post" action="{prefix}/checkout/{id}/pay">
   <label>Card <select name="card"><option value="visa">Visa 4242</option>
   <option value="mastercard">Mastercard 5555</option></select></label>
   <button type="submit">Pay</button>
 </form>
-<form method="post" action="/checkout/{id}/cancel"><button type="submit">Cancel</button></form>
+<form method="post" action="{prefix}/checkout/{id}/cancel"><button type="submit">Cancel</button></form>
 </body></html>
 """
 
@@ -344,6 +347,7 @@ async def checkout_page(request: Request) -> Response:
         return HTMLResponse("<h1>Checkout session not found</h1>", status_code=404)
     items = state.line_items.get(session["id"]) or [{}]
     return HTMLResponse(_PAGE.format(
+        prefix=html.escape(request.scope.get("root_path", "").rstrip("/")),
         id=html.escape(session["id"]),
         price=html.escape(str(items[0].get("price"))),
         status=html.escape(session["status"]),
@@ -381,6 +385,13 @@ async def checkout_cancel(request: Request) -> Response:
     return RedirectResponse(session.get("cancel_url") or "/", status_code=303)
 
 
+async def return_page(request: Request) -> Response:
+    """Where the embedded demo sends the browser back to (a real tenant uses its own pages)."""
+    outcome = "complete" if request.path_params["outcome"] == "success" else "cancelled"
+    return HTMLResponse(f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Checkout {outcome}</title>"
+                        f"</head><body><h1>Checkout {outcome}</h1><p>You can close this tab.</p></body></html>")
+
+
 # --- test controls -----------------------------------------------------------------------------------
 
 
@@ -397,14 +408,40 @@ async def control_fail_payment(request: Request) -> Response:
 
 
 async def control_cancel(request: Request) -> Response:
+    """Cancel now (`customer.subscription.deleted`), or with `?at_period_end=true` schedule the end
+    (`cancel_at_period_end`, `customer.subscription.updated`; `end_period` then ends it)."""
     state = _state(request)
     obj_id = request.path_params["id"]
     sub = state.subscriptions.get(obj_id)
     if sub is None:
         return missing("subscription", obj_id)
-    sub.update(status="canceled", canceled_at=int(time.time()))
-    event = await state.emit("customer.subscription.deleted", sub)
+    now = int(time.time())
+    if request.query_params.get("at_period_end") in ("1", "true"):
+        sub.update(cancel_at_period_end=True, canceled_at=now)
+        event = await state.emit("customer.subscription.updated", sub)
+    else:
+        sub.update(status="canceled", canceled_at=now, ended_at=now)
+        event = await state.emit("customer.subscription.deleted", sub)
     return json_response({"subscription": sub, "event": event})
+
+
+async def control_end_period(request: Request) -> Response:
+    """Jump to the end of the current period: a subscription set to cancel then ends
+    (`customer.subscription.deleted`); any other renews (`invoice.paid`, `customer.subscription.updated`)."""
+    state = _state(request)
+    obj_id = request.path_params["id"]
+    sub = state.subscriptions.get(obj_id)
+    if sub is None:
+        return missing("subscription", obj_id)
+    if sub.get("cancel_at_period_end"):
+        sub.update(status="canceled", ended_at=sub["current_period_end"])
+        event = await state.emit("customer.subscription.deleted", sub)
+        return json_response({"subscription": sub, "events": [event]})
+    start = sub["current_period_end"]
+    sub.update(status="active", current_period_start=start, current_period_end=start + PERIOD_SECONDS)
+    invoice = state.create_invoice(sub, "paid")
+    events = [await state.emit("invoice.paid", invoice), await state.emit("customer.subscription.updated", sub)]
+    return json_response({"subscription": sub, "events": events})
 
 
 async def control_events(request: Request) -> Response:
@@ -425,8 +462,10 @@ def create_app(webhook_url: str | None = None, webhook_secret: str = "whsec_sand
         Route("/checkout/{id}", checkout_page, methods=["GET"]),
         Route("/checkout/{id}/pay", checkout_pay, methods=["POST"]),
         Route("/checkout/{id}/cancel", checkout_cancel, methods=["POST"]),
+        Route("/return/{outcome}", return_page, methods=["GET"]),
         Route("/_sandbox/subscriptions/{id}/fail_payment", control_fail_payment, methods=["POST"]),
         Route("/_sandbox/subscriptions/{id}/cancel", control_cancel, methods=["POST"]),
+        Route("/_sandbox/subscriptions/{id}/end_period", control_end_period, methods=["POST"]),
         Route("/_sandbox/events", control_events, methods=["GET"]),
     ]
     app = Starlette(routes=routes)

@@ -1,0 +1,481 @@
+"""Streaming (#41, Query.streamManifest, Track.streamId, POST /api/plays, Mutation.reportPlay).
+
+The streaming server and the aggregator are the sandboxes on real ports: manifests are parsed by an
+independent HLS parser (`m3u8`), segment URLs are fetched from the streaming sandbox (which checks
+their signatures), and forwarded play reports are counted by the aggregator sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import m3u8
+import pytest
+import pytest_asyncio
+
+from tests.api import bearer, gql_codes
+from tests.conftest import AGGREGATOR_KEY, STREAMING_KEY, STREAMING_SECRET
+from tests.servers import free_port
+from tests.test_catalog import Upstream
+from yourmusic.integrations.streaming.sandbox import stream_id_for
+from yourmusic.integrations.streaming.signing import signed_query
+from yourmusic.models import PlayReport, PlayStart, User, UserStatus
+
+ROOT = Path(__file__).resolve().parents[1]
+STREAMABLE = "2"  # catalog track 2 is streamable; track 1 is not (sandbox's deterministic ~10%)
+NOT_STREAMABLE = "1"
+
+
+class Streams:
+    """The streaming sandbox's counters and faults, and the app's streaming client, reset per test."""
+
+    def __init__(self, server, app) -> None:
+        self.server = server
+        self.control = server.app.state.sandbox
+        self.container = app.state.container
+
+    @property
+    def calls(self) -> int:
+        return self.control.total
+
+    async def reset(self) -> None:
+        self.control.reset()
+        self.container.streaming.client.breaker.record_success()
+        await self.container.cache.backend.clear(namespace=self.container.settings.cache_namespace)
+
+
+@pytest_asyncio.fixture
+async def streams(streaming_server, app):
+    s = Streams(streaming_server, app)
+    await s.reset()
+    yield s
+    await s.reset()
+
+
+@pytest_asyncio.fixture
+async def upstream(aggregator_server, app):
+    up = Upstream(aggregator_server, app)
+    await up.reset()
+    yield up
+    await up.reset()
+
+
+async def _user(api, tenant, status: UserStatus | None = UserStatus.SUBSCRIBED,
+                ends: timedelta | None = timedelta(days=30)):
+    """A user with this subscription state (set in the database, as the billing flow would), and a UDT."""
+    user = await api.create_user(tenant)
+    if status is not None:
+        await User.filter(id=user["id"]).update(
+            status=status, subscription_ends_at=None if ends is None else datetime.now(UTC) + ends)
+    device = str(uuid.uuid4())
+    return user, await api.udt(tenant, user["id"], device), device
+
+
+def _sid(track_id: str) -> str:
+    return str(stream_id_for(int(track_id)))
+
+
+# --- Track.streamId ---------------------------------------------------------------------------------
+
+async def test_rest_track_objects_gain_stream_id(api, tenant, streams, upstream, aggregator_server):
+    one = (await api.http.get(f"/api/tracks/{STREAMABLE}", headers=tenant.auth)).json()["track"]
+    assert one["streamId"] == _sid(STREAMABLE) and one["title"] and "usageTypes" in one
+    off = (await api.http.get(f"/api/tracks/{NOT_STREAMABLE}", headers=tenant.auth)).json()["track"]
+    assert off["streamId"] is None and "stream" not in off["usageTypes"]
+
+    batch = (await api.http.get("/api/tracks/batch?trackids=1,2,3,4", headers=tenant.auth)).json()
+    assert {t["id"]: t["streamId"] for t in batch["items"]["tracks"]} == {
+        1: None, 2: _sid("2"), 3: None, 4: _sid("4")}
+    release = (await api.http.get("/api/releases/1/tracks", headers=tenant.auth)).json()
+    assert all("streamId" in t for t in release["tracks"]) and release["totalItems"] == 10
+    found = (await api.http.get("/api/tracks/search?q=love", headers=tenant.auth)).json()
+    assert found["results"] and all("streamId" in t for t in found["results"])
+    # Only added: every key the aggregator sent is still there, unchanged.
+    async with httpx.AsyncClient() as client:
+        direct = (await client.get(f"{aggregator_server.url}/1.2/track/details", params={
+            "trackid": STREAMABLE, "country": "US", "oauth_consumer_key": AGGREGATOR_KEY})).json()["track"]
+    assert {k: v for k, v in one.items() if k != "streamId"} == direct
+    # The batch of 4 + releases' 10 + search: each answer one call at most, and the repeat is cached.
+    before = streams.control.counts["streams"]
+    await api.http.get("/api/tracks/batch?trackids=1,2,3,4", headers=tenant.auth)
+    assert streams.control.counts["streams"] == before
+
+
+async def test_fifty_tracks_stream_ids_cost_one_batched_call(api, tenant, streams, upstream):
+    ids = [str(1 + 70 * i) for i in range(50)]
+    q = "query($ids:[ID!]!){ tracks(ids:$ids){ id streamId } }"
+    cold = await api.gql(q, {"ids": ids}, tenant.token)
+    assert "errors" not in cold, cold
+    got = {t["id"]: t["streamId"] for t in cold["data"]["tracks"]}
+    assert streams.control.counts["streams"] == 1 and streams.calls == 1
+    app_streams = streams.server.app.state.streams
+    assert got == {i: (str(app_streams.by_track[int(i)].id) if int(i) in app_streams.by_track else None) for i in ids}
+    assert any(v is None for v in got.values()) and sum(v is not None for v in got.values()) > 35
+
+    streams.control.reset()
+    warm = await api.gql(q, {"ids": ids}, tenant.token)
+    assert warm == cold and streams.calls == 0
+
+
+async def test_stream_id_when_the_streaming_server_fails(api, tenant, streams, upstream):
+    streams.control.set_faults(fail_status=500)
+    r = await api.http.get(f"/api/tracks/{STREAMABLE}", headers=tenant.auth)
+    assert r.status_code == 200 and r.json()["track"]["streamId"] is None  # the catalog read still answers
+    result = await api.gql('{ track(id: "2"){ title streamId } }', token=tenant.token)
+    assert result["data"]["track"]["title"] and result["data"]["track"]["streamId"] is None
+    assert gql_codes(result) == ["STREAMING_ERROR"]
+
+
+# --- entitlement -------------------------------------------------------------------------------------
+
+ENTITLEMENT = [
+    pytest.param(UserStatus.SUBSCRIBED, timedelta(days=30), 200, id="subscribed"),
+    pytest.param(None, None, 403, id="never-subscribed"),
+    pytest.param(UserStatus.UNSUBSCRIBED, timedelta(days=30), 403, id="unsubscribed"),
+    pytest.param(UserStatus.SUBSCRIBED, timedelta(seconds=-1), 403, id="expired"),
+    pytest.param(UserStatus.SUBSCRIBED, None, 403, id="subscribed-without-end"),
+    pytest.param(UserStatus.PAST_DUE, timedelta(days=30), 403, id="past-due"),
+]
+
+
+@pytest.mark.parametrize("status,ends,expected", ENTITLEMENT)
+async def test_only_subscribers_stream(api, tenant, streams, status, ends, expected):
+    user, udt, _ = await _user(api, tenant, status, ends)
+    r = await api.http.get(f"/api/stream/{_sid(STREAMABLE)}", headers=bearer(udt))
+    assert r.status_code == expected, r.text
+    result = await api.gql("query($s:ID!){ streamManifest(streamId:$s) }", {"s": _sid(STREAMABLE)}, udt)
+    if expected == 200:
+        assert r.headers["content-type"].startswith("application/vnd.apple.mpegurl")
+        assert r.headers["cache-control"] == "private, no-store"
+        assert result["data"]["streamManifest"].startswith("#EXTM3U")
+        assert await PlayStart.filter(user_id=user["id"]).count() == 2
+    else:
+        assert r.json()["code"] == "SUBSCRIPTION_REQUIRED"
+        assert gql_codes(result) == ["SUBSCRIPTION_REQUIRED"]
+        assert streams.control.counts["playlist"] == 0
+        assert await PlayStart.filter(user_id=user["id"]).count() == 0
+
+
+async def test_stream_needs_a_user_token(api, tenant, streams):
+    assert (await api.http.get(f"/api/stream/{_sid(STREAMABLE)}")).json()["code"] == "UNAUTHENTICATED"
+    r = await api.http.get(f"/api/stream/{_sid(STREAMABLE)}", headers=tenant.auth)
+    assert r.status_code == 403 and r.json()["code"] == "FORBIDDEN"
+    assert streams.calls == 0
+
+
+async def test_unknown_and_malformed_stream_ids_are_404(api, tenant, streams):
+    user, udt, _ = await _user(api, tenant)
+    r = await api.http.get(f"/api/stream/{uuid.uuid4()}", headers=bearer(udt))
+    assert r.status_code == 404 and r.json()["code"] == "NOT_FOUND"
+    assert streams.control.counts["playlist"] == 1
+    for bad in ("not-a-uuid", "1", "%20"):
+        r = await api.http.get(f"/api/stream/{bad}", headers=bearer(udt))
+        assert r.status_code == 404, bad
+    assert streams.control.counts["playlist"] == 1  # malformed ids never reach the server
+    assert await PlayStart.filter(user_id=user["id"]).count() == 0
+
+
+async def test_streaming_server_failures_are_502_and_504(api, tenant, streams, app):
+    _, udt, _ = await _user(api, tenant)
+    streams.control.set_faults(fail_status=500, paths=["playlist"])
+    r = await api.http.get(f"/api/stream/{_sid(STREAMABLE)}", headers=bearer(udt))
+    assert r.status_code == 502 and r.json()["code"] == "STREAMING_ERROR"
+    assert streams.control.counts["playlist"] == 3  # 1 + 2 retries on a 5xx
+    streams.container.streaming.client.breaker.record_success()
+    streams.control.set_faults(latency=1.5, paths=["playlist"])  # past the 1 s total timeout
+    r = await api.http.get(f"/api/stream/{_sid(STREAMABLE)}", headers=bearer(udt))
+    assert r.status_code == 504 and r.json()["code"] == "STREAMING_TIMEOUT"
+    assert "Traceback" not in r.text
+
+
+# --- the manifest and its segments ----------------------------------------------------------------
+
+async def _manifest(api, udt: str, track_id: str = STREAMABLE) -> str:
+    r = await api.http.get(f"/api/stream/{_sid(track_id)}", headers=bearer(udt))
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+@pytest.mark.parametrize("track_id", [STREAMABLE, "6", "3"])
+async def test_manifest_is_valid_hls_adding_up_to_the_track(api, tenant, streams, streaming_server, track_id):
+    if track_id == "3":
+        track_id = next(str(t) for t in sorted(streaming_server.app.state.streams.by_track) if t > 3000)
+    user, udt, device = await _user(api, tenant)
+    text = await _manifest(api, udt, track_id)
+    playlist = m3u8.loads(text)
+    track = (await api.http.get(f"/api/tracks/{track_id}", headers=bearer(udt))).json()["track"]
+    assert playlist.is_endlist and playlist.playlist_type == "vod" and playlist.version == 3
+    assert playlist.target_duration == 6 and playlist.media_sequence == 0
+    durations = [s.duration for s in playlist.segments]
+    assert abs(sum(durations) - track["duration"]) < 1e-6 and max(durations) <= playlist.target_duration
+    assert len(durations) == -(-track["duration"] // 6)
+    async with httpx.AsyncClient() as client:
+        for segment in playlist.segments:
+            url = urlsplit(segment.uri)
+            assert segment.uri.startswith(streaming_server.url + f"/streams/{_sid(track_id)}/segments/")
+            q = parse_qs(url.query)
+            assert q["user"] == [user["id"]] and q["device"] == [device] and int(q["exp"][0]) > time.time()
+        for segment in (playlist.segments[0], playlist.segments[-1]):
+            r = await client.get(segment.uri)
+            assert r.status_code == 200 and r.headers["content-type"] == "video/mp2t" and r.content[0] == 0x47
+    start = await PlayStart.get(user_id=user["id"])
+    assert (str(start.tenant_id), str(start.device_id), start.track_id, str(start.stream_id)) == (  # type: ignore[attr-defined]
+        str(tenant.id), device, track_id, _sid(track_id))
+
+
+async def test_forged_altered_expired_or_other_users_segment_urls_are_refused(api, tenant, streams, streaming_server):
+    user, udt, device = await _user(api, tenant)
+    other, other_udt, other_device = await _user(api, tenant)
+    uri = m3u8.loads(await _manifest(api, udt)).segments[1].uri
+    theirs = m3u8.loads(await _manifest(api, other_udt)).segments[1].uri
+    base, query = uri.split("?", 1)
+    q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+
+    def url(path: str = base, **changes: str) -> str:
+        return f"{path}?{urlencode({**q, **changes})}"
+
+    path = urlsplit(base).path
+    expired = signed_query(STREAMING_SECRET, path, user["id"], device, int(time.time()) - 5)
+    wrong_key = signed_query("not-the-secret", path, user["id"], device, int(q["exp"]))
+    refused = {
+        "forged signature": url(sig="0" * 64),
+        "no signature": f"{base}?user={q['user']}&device={q['device']}&exp={q['exp']}",
+        "another user": url(user=other["id"]),
+        "another device": url(device=other_device),
+        "later expiry": url(exp=str(int(q["exp"]) + 3600)),
+        "another segment": url(base.replace("/segments/1.ts", "/segments/2.ts")),
+        "expired": f"{base}?{expired}",
+        "signed with another key": f"{base}?{wrong_key}",
+    }
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(uri)).status_code == 200
+        assert (await client.get(theirs)).status_code == 200  # theirs is good for them...
+        # ...and claiming it as mine (my user and device on their signature) is refused.
+        tq = {k: v[0] for k, v in parse_qs(theirs.split("?", 1)[1]).items()}
+        refused["other user's signature"] = url(sig=tq["sig"], exp=tq["exp"])
+        for why, bad in refused.items():
+            r = await client.get(bad)
+            assert r.status_code == 403, why
+    assert streams.control.counts["segment_refused_expired"] == 1
+
+
+# --- play reports -------------------------------------------------------------------------------------
+
+def _report(sid: str, /, **changes) -> dict:
+    played = (datetime.now(UTC) - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    return {"stream_id": sid, "total_time_played": 180, "play_mode": "online", "played_at": played, **changes}
+
+
+async def test_report_a_play(api, tenant, streams):
+    user, udt, device = await _user(api, tenant)
+    await _manifest(api, udt)
+    body = _report(_sid(STREAMABLE), play_mode="online-cached")
+    r = await api.http.post("/api/plays", json=body, headers=bearer(udt))
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert set(made) == {"id", "stream_id", "track_id", "total_time_played", "play_mode", "played_at", "created_at"}
+    assert made["track_id"] == STREAMABLE and made["play_mode"] == "online-cached" and made["total_time_played"] == 180
+    again = await api.http.post("/api/plays", json=body, headers=bearer(udt))  # a retried request
+    assert again.status_code == 200 and again.json()["id"] == made["id"]
+    row = await PlayReport.get(id=made["id"])
+    assert (str(row.tenant_id), str(row.user_id), str(row.device_id), row.forwarded_at) == (  # type: ignore[attr-defined]
+        str(tenant.id), user["id"], device, None)
+    assert await PlayReport.filter(user_id=user["id"]).count() == 1
+
+    q = """mutation($i: ReportPlayInput!){ reportPlay(input:$i){ id streamId trackId playMode totalTimePlayed } }"""
+    variables = {"i": {"streamId": _sid(STREAMABLE), "totalTimePlayed": 30, "playMode": "OFFLINE",
+                       "playedAt": "2025-11-01T09:37:15+02:00"}}
+    result = await api.gql(q, variables, udt)
+    assert "errors" not in result, result
+    assert result["data"]["reportPlay"]["playMode"] == "OFFLINE" and result["data"]["reportPlay"]["trackId"] == "2"
+    assert await PlayReport.filter(user_id=user["id"]).count() == 2
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"play_mode": "radio"}, "play_mode"),
+    ({"play_mode": None}, "play_mode"),
+    ({"total_time_played": -1}, "total_time_played"),
+    ({"total_time_played": "a while"}, "total_time_played"),
+    ({"total_time_played": 12.5}, "total_time_played"),
+    ({"total_time_played": 86_401}, "total_time_played"),
+    ({"played_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}, "played_at"),
+    ({"played_at": "2025-11-01T09:37:15"}, "played_at"),  # no timezone
+    ({"played_at": "yesterday"}, "played_at"),
+    ({"played_at": 5}, "played_at"),
+    ({"stream_id": "not-a-uuid"}, "stream_id"),
+    ({"stream_id": str(uuid.uuid4())}, "stream_id"),  # never streamed by this user
+    ({"stream_id": None}, "stream_id"),
+])
+async def test_bad_play_reports_are_422_and_store_nothing(api, tenant, streams, changes, field):
+    user, udt, _ = await _user(api, tenant)
+    await _manifest(api, udt)
+    r = await api.http.post("/api/plays", json=_report(_sid(STREAMABLE), **changes), headers=bearer(udt))
+    assert r.status_code == 422, r.text
+    assert r.json()["message"] == "The given data was invalid." and field in r.json()["errors"], r.json()
+    assert await PlayReport.filter(user_id=user["id"]).count() == 0
+
+
+async def test_play_report_bodies_and_tokens(api, tenant, other_tenant, streams):
+    user, udt, _ = await _user(api, tenant)
+    await _manifest(api, udt)
+    for raw in (b"{not json", b"[1, 2]", b"{}"):
+        r = await api.http.post("/api/plays", content=raw, headers={**bearer(udt), "content-type": "application/json"})
+        assert r.status_code == 422, raw
+    assert (await api.http.post("/api/plays", json=_report(_sid(STREAMABLE)))).status_code == 401
+    r = await api.http.post("/api/plays", json=_report(_sid(STREAMABLE)), headers=tenant.auth)
+    assert r.status_code == 403
+    # A user of another tenant (or another user) cannot report a stream this user started.
+    _, foreign, _ = await _user(api, other_tenant)
+    r = await api.http.post("/api/plays", json=_report(_sid(STREAMABLE)), headers=bearer(foreign))
+    assert r.status_code == 422 and "stream_id" in r.json()["errors"]
+    # An unsubscribed user may still report plays made while subscribed (offline plays come late).
+    await User.filter(id=user["id"]).update(status=UserStatus.UNSUBSCRIBED)
+    assert (await api.http.post("/api/plays", json=_report(_sid(STREAMABLE)), headers=bearer(udt))).status_code == 201
+    assert await PlayReport.all().filter(user_id=user["id"]).count() == 1
+
+
+# --- forwarding -----------------------------------------------------------------------------------------
+
+async def _reports(api, tenant, n: int) -> list[str]:
+    _, udt, _ = await _user(api, tenant)
+    await _manifest(api, udt)
+    now = datetime.now(UTC)
+    ids = []
+    for i in range(n):
+        body = _report(_sid(STREAMABLE), played_at=(now - timedelta(minutes=i + 1)).isoformat(),
+                       total_time_played=10 + i)
+        r = await api.http.post("/api/plays", json=body, headers=bearer(udt))
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    return ids
+
+
+async def test_reports_are_forwarded_in_batches_exactly_once(api, app, tenant, streams, upstream):
+    plays = app.state.container.plays
+    await plays.forward_due(force=True)  # whatever earlier tests left behind
+    log = upstream.control
+    few = await _reports(api, tenant, 3)
+    assert await plays.forward_due() == 0  # fewer than the minimum batch, none waiting a minute yet
+    assert not set(few) & set(log.play_arrivals)
+    many = await _reports(api, tenant, 22)
+    calls = log.counts["user/subscription/log"]
+    assert await plays.forward_due() == 20  # one batch of the maximum; the 5 left wait
+    assert log.counts["user/subscription/log"] == calls + 1
+    await PlayReport.filter(id__in=few + many, forwarded_at=None).update(created_at=datetime.now(UTC) - timedelta(minutes=2))
+    assert await plays.forward_due() == 5  # the rest once they are old enough
+    assert await plays.forward_due(force=True) == 0
+    assert all(log.play_arrivals[i] == 1 for i in few + many)
+    item = log.plays[many[0]]
+    assert item["trackId"] == 2 and item["releaseId"] == 2 and item["playMode"] == "online"
+    assert item["totalTimePlayed"] == 10 and item["dateTimePlayed"].endswith("Z") and item["formatId"]
+    assert await PlayReport.filter(id__in=few + many, forwarded_at=None).count() == 0
+
+
+async def test_failed_forwarding_backs_off_and_retries(api, app, tenant, streams, upstream):
+    plays = app.state.container.plays
+    await plays.forward_due(force=True)
+    ids = await _reports(api, tenant, 2)
+    upstream.control.set_faults(fail_status=503, paths=["user/subscription/log"])
+    assert await plays.forward_due(force=True) == 0
+    rows = await PlayReport.filter(id__in=ids)
+    assert all(r.attempts == 1 and r.forwarded_at is None and r.last_error == "AGGREGATOR_ERROR" for r in rows)
+    assert all(r.next_attempt_at > datetime.now(UTC) - timedelta(seconds=1) and r.claim is None for r in rows)
+    upstream.control.clear_faults()
+    app.state.container.aggregator.breaker.record_success()
+    await PlayReport.filter(id__in=ids).update(next_attempt_at=datetime.now(UTC))  # the backoff elapsed
+    assert await plays.forward_due(force=True) >= 2
+    assert [upstream.control.play_arrivals[i] for i in ids] == [1, 1]
+
+
+async def test_the_play_log_checks_its_oauth_signature(upstream, aggregator_server):
+    async with httpx.AsyncClient() as client:
+        item = {"id": "x", "trackId": 2, "playMode": "online", "totalTimePlayed": 1, "dateTimePlayed": "2025-01-01T00:00:00Z"}
+        r = await client.post(f"{aggregator_server.url}/1.2/user/subscription/log?oauth_consumer_key={AGGREGATOR_KEY}",
+                              json={"playLogItems": [item]})
+        assert r.status_code == 401 and r.json()["error"]["code"] == 2002
+    assert upstream.control.play_stats()["accepted"] == 0
+
+
+# --- a restart between report and forward -----------------------------------------------------------
+
+def _serve(settings, aggregator_server, streaming_server, port: int, log: Path, **env: str) -> subprocess.Popen:
+    environ = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
+    environ.update({
+        "PYTHONPATH": str(ROOT), "DATABASE_URL": settings.database_url, "DATA_DIR": str(settings.data_dir),
+        "SIGNING_KEYS": settings.signing_keys or "", "SEED_DEMO": "false", "SELF_URL": f"http://127.0.0.1:{port}",
+        "AGGREGATOR_URL": f"{aggregator_server.url}/1.2", "AGGREGATOR_KEY": AGGREGATOR_KEY,
+        "STREAMING_URL": streaming_server.url, "STREAMING_KEY": STREAMING_KEY,
+        "STREAMING_SIGNING_SECRET": STREAMING_SECRET, "PLAYS_FORWARD": "true", "PLAYS_FORWARD_INTERVAL": "0.1",
+        **env,
+    })
+    out = open(log, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "yourmusic.app:create_app",
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    pytest.fail("app did not start:\n" + log.read_text()[-3000:])
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def test_reports_survive_a_restart_and_arrive_exactly_once(api, app, tenant, settings, aggregator_server,
+                                                                 streaming_server, streams, upstream, tmp_path):
+    await app.state.container.plays.forward_due(force=True)  # whatever earlier tests left behind
+    _, udt, _ = await _user(api, tenant)
+    log = upstream.control
+    port = free_port()
+    first = _serve(settings, aggregator_server, streaming_server, port, tmp_path / "first.log",
+                   PLAYS_BATCH_MIN="10", PLAYS_MAX_WAIT="3600")
+    ids: list[str] = []
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=bearer(udt)) as client:
+            r = await client.get(f"/api/stream/{_sid(STREAMABLE)}")
+            assert r.status_code == 200, r.text
+            for i in range(4):
+                played = (datetime.now(UTC) - timedelta(minutes=i + 1)).isoformat()
+                r = await client.post("/api/plays", json=_report(_sid(STREAMABLE), played_at=played))
+                assert r.status_code == 201, r.text
+                ids.append(r.json()["id"])
+            await asyncio.sleep(0.5)  # several forwarder passes: 4 < 10 and none a minute old
+            assert not set(ids) & set(log.play_arrivals)
+    finally:
+        _stop(first)
+    assert await PlayReport.filter(id__in=ids, forwarded_at=None).count() == 4
+
+    # Started again (twice at once, like two instances), forwarding whatever waits: each arrives once.
+    ports = [free_port(), free_port()]
+    procs = [_serve(settings, aggregator_server, streaming_server, p, tmp_path / f"again-{p}.log", PLAYS_MAX_WAIT="0")
+             for p in ports]
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not all(log.play_arrivals[i] for i in ids):
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # more passes: nothing is sent twice
+    finally:
+        for proc in procs:
+            _stop(proc)
+    assert [log.play_arrivals[i] for i in ids] == [1, 1, 1, 1]
+    assert await PlayReport.filter(id__in=ids, forwarded_at=None).count() == 0

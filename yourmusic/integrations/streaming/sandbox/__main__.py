@@ -1,0 +1,5 @@
+"""`python -m yourmusic.integrations.streaming.sandbox --port P`."""
+
+from .server import main
+
+main()

@@ -1,0 +1,186 @@
+"""Starlette app imitating the HLS streaming server over the bundled catalog.
+
+Every catalog track the aggregator sandbox marks streamable (usage type "stream", about 90%) has a
+deterministic stream id (uuid5 of the track id). Endpoints:
+
+- `GET /streams?trackids=1,2,...` (API key): `{"streams": [{"trackId", "streamId"|null}]}` in request
+  order, at most 50 ids;
+- `GET /streams/{stream_id}/playlist.m3u8` (API key): a VOD HLS media playlist (6 s segments, the
+  last one shorter, adding up to the track's duration), segment URIs relative (`segments/N.ts`);
+  the track id in `X-Track-Id`;
+- `GET /streams/{stream_id}/segments/{n}.ts?user=&device=&exp=&sig=`: the segment, only with a valid,
+  unexpired signature (see `integrations/streaming/signing.py`);
+- `/_sandbox/stats`, `/_sandbox/reset`, `/_sandbox/faults`: counters and fault injection, as on the
+  aggregator sandbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from dataclasses import dataclass
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from yourmusic.integrations.aggregator.sandbox.app import ORJSONResponse, _faults, _reset, _stats
+from yourmusic.integrations.aggregator.sandbox.catalog import Catalog, get_catalog
+from yourmusic.integrations.aggregator.sandbox.control import SandboxControl
+from yourmusic.integrations.streaming.signing import verify_segment
+
+STREAM_NAMESPACE = uuid.UUID("6f1d8c62-5b0e-4c47-9a51-2f3f8f2f6b7e")
+SEGMENT_SECONDS = 6
+MAX_BATCH_IDS = 50
+DEFAULT_API_KEY = "yourmusic-streaming-sandbox"
+DEFAULT_SIGNING_SECRET = "yourmusic-streaming-sandbox-secret"
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+_SEGMENT_RE = re.compile(r"^(\d{1,6})\.ts$")
+_TS_PACKET = 188
+
+
+def stream_id_for(track_id: int) -> uuid.UUID:
+    """The sandbox's stream id of a track: stable across processes and runs."""
+    return uuid.uuid5(STREAM_NAMESPACE, f"track:{track_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    id: uuid.UUID
+    track_id: int
+    duration: int  # whole seconds, as the catalog says
+
+    def segment_durations(self) -> list[int]:
+        full, rest = divmod(self.duration, SEGMENT_SECONDS)
+        return [SEGMENT_SECONDS] * full + ([rest] if rest else [])
+
+    def playlist(self) -> str:
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}",
+                 "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
+        for n, seconds in enumerate(self.segment_durations()):
+            lines += [f"#EXTINF:{seconds:.3f},", f"segments/{n}.ts"]
+        lines.append("#EXT-X-ENDLIST")
+        return "\n".join(lines) + "\n"
+
+
+class StreamIndex:
+    """Track id <-> stream for every streamable catalog track (computed once per app)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.by_track: dict[int, Stream] = {}
+        self.by_id: dict[uuid.UUID, Stream] = {}
+        for track_id, track in catalog.tracks.items():
+            if "stream" not in track.usage_types:
+                continue
+            duration = int(orjson.loads(orjson.dumps(track.full)).get("duration") or 0)
+            if duration <= 0:
+                continue
+            stream = Stream(stream_id_for(track_id), track_id, duration)
+            self.by_track[track_id] = stream
+            self.by_id[stream.id] = stream
+
+
+def _error(status: int, message: str) -> ORJSONResponse:
+    return ORJSONResponse({"error": {"status": status, "message": message}}, status_code=status)
+
+
+def segment_bytes(stream: Stream, n: int) -> bytes:
+    """A tiny stand-in MPEG-TS segment: two 188-byte packets starting with the 0x47 sync byte."""
+    payload = f"{stream.id}:{n}".encode()
+    packet = b"\x47" + payload[: _TS_PACKET - 1].ljust(_TS_PACKET - 1, b"\xff")
+    return packet * 2
+
+
+def create_app(api_key: str | None = None, signing_secret: str = DEFAULT_SIGNING_SECRET, *,
+               catalog: Catalog | None = None) -> Starlette:
+    """`api_key=None` accepts any non-empty key (`X-Api-Key` header); otherwise only that one."""
+    index = StreamIndex(catalog if catalog is not None else get_catalog())
+
+    async def guarded(request: Request, key: str) -> Response | None:
+        control: SandboxControl = request.app.state.sandbox
+        control.counts[key] += 1
+        if control.applies_to(key):
+            if control.latency > 0:
+                await asyncio.sleep(control.latency)
+            if control.fail_status is not None:
+                return _error(control.fail_status, f"Injected fault: HTTP {control.fail_status}")
+            if control.garbage:
+                return Response(b"<html>502 garbage\x00\xff", status_code=200, media_type="application/json")
+        return None
+
+    def key_ok(request: Request) -> bool:
+        supplied = request.headers.get("x-api-key", "")
+        return bool(supplied) and (api_key is None or supplied == api_key)
+
+    async def streams(request: Request) -> Response:
+        fault = await guarded(request, "streams")
+        if fault is not None:
+            return fault
+        if not key_ok(request):
+            return _error(401, "Invalid API key")
+        raw = request.query_params.get("trackids", "")
+        ids = [part.strip() for part in raw.split(",") if part.strip()]
+        if not ids:
+            return _error(400, "Missing parameter trackids")
+        if len(ids) > MAX_BATCH_IDS:
+            return _error(400, f"At most {MAX_BATCH_IDS} track ids per call")
+        out = []
+        for raw_id in ids:
+            stream = index.by_track.get(int(raw_id)) if raw_id.isdigit() else None
+            out.append({"trackId": raw_id, "streamId": str(stream.id) if stream else None})
+        return ORJSONResponse({"streams": out})
+
+    def find(request: Request) -> Stream | None:
+        try:
+            return index.by_id.get(uuid.UUID(request.path_params["stream_id"]))
+        except ValueError:
+            return None
+
+    async def playlist(request: Request) -> Response:
+        fault = await guarded(request, "playlist")
+        if fault is not None:
+            return fault
+        if not key_ok(request):
+            return _error(401, "Invalid API key")
+        stream = find(request)
+        if stream is None:
+            return _error(404, "Stream not found")
+        return Response(stream.playlist(), media_type=PLAYLIST_TYPE,
+                        headers={"X-Track-Id": str(stream.track_id), "Cache-Control": "no-store"})
+
+    async def segment(request: Request) -> Response:
+        control: SandboxControl = request.app.state.sandbox
+        control.counts["segment"] += 1
+        stream = find(request)
+        match = _SEGMENT_RE.match(request.path_params["segment"])
+        if stream is None or match is None or int(match.group(1)) >= len(stream.segment_durations()):
+            return _error(404, "Segment not found")
+        q = request.query_params
+        path = f"/streams/{request.path_params['stream_id']}/segments/{request.path_params['segment']}"
+        refused = verify_segment(signing_secret, path, q.get("user"), q.get("device"), q.get("exp"), q.get("sig"))
+        if refused is not None:
+            control.counts[f"segment_refused_{refused}"] += 1
+            return _error(403, f"Segment URL refused: {refused}")
+        return Response(segment_bytes(stream, int(match.group(1))), media_type="video/mp2t",
+                        headers={"Cache-Control": "private, max-age=60"})
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _error(exc.status_code, str(exc.detail or "Error"))
+
+    routes = [
+        Route("/streams", streams, methods=["GET"]),
+        Route("/streams/{stream_id}/playlist.m3u8", playlist, methods=["GET"]),
+        Route("/streams/{stream_id}/segments/{segment}", segment, methods=["GET"]),
+        Route("/_sandbox/stats", _stats, methods=["GET"]),
+        Route("/_sandbox/reset", _reset, methods=["POST"]),
+        Route("/_sandbox/faults", _faults, methods=["GET", "POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    app.state.sandbox = SandboxControl()
+    app.state.streams = index
+    return app
