@@ -21,6 +21,7 @@ from yourmusic.rest_compat.openapi import build_openapi
 from yourmusic.rest_compat.responses import JSONResponse, unexpected_error_response
 from yourmusic.rest_compat.routes import OPERATIONS
 from yourmusic.schema import build_schema
+from yourmusic.schema.fastpath import FastGraphQL
 from yourmusic.schema.view import GraphQLView
 from yourmusic.settings import Settings, get_settings
 
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 await container.close()
 
-    graphql = GraphQLView(build_schema(), graphql_ide="graphiql")
+    schema = build_schema()
+    graphql = FastGraphQL(schema, fallback=GraphQLView(schema, graphql_ide="graphiql"))
     routes = [
         *starlette_routes(OPERATIONS),
         Route("/graphql", graphql, methods=["GET", "POST"]),

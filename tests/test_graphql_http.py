@@ -1,0 +1,64 @@
+"""/graphql over HTTP: the fast path (JSON POST of a valid document) and Strawberry's view agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from yourmusic.resolvers import health
+
+CATALOG = '{ track(id: "1") { id title release { title artist { name } } } }'
+
+
+async def test_fast_path_matches_strawberry_view(api, tenant):
+    fast = await api.http.post("/graphql", json={"query": CATALOG}, headers=tenant.auth)
+    slow = await api.http.get("/graphql", params={"query": CATALOG}, headers=tenant.auth)  # Strawberry's own view
+    assert fast.status_code == slow.status_code == 200
+    assert fast.json() == slow.json() and fast.json()["data"]["track"]["release"]["artist"]["name"] == "AC/DC"
+
+
+async def test_errors_match_strawberry_view(api):
+    q = '{ track(id: "1") { title } }'  # no token: UNAUTHENTICATED
+    fast = (await api.http.post("/graphql", json={"query": q})).json()
+    slow = (await api.http.get("/graphql", params={"query": q})).json()
+    assert fast == slow and fast["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_variables_and_operation_name(api, tenant):
+    doc = "query A($id: ID!){ track(id: $id){ id } } query B { heartbeat }"
+    r = await api.http.post("/graphql", json={"query": doc, "variables": {"id": "2"}, "operationName": "A"},
+                            headers=tenant.auth)
+    assert r.json() == {"data": {"track": {"id": "2"}}}
+    r = await api.http.post("/graphql", json={"query": doc, "operationName": "B"})
+    assert "heartbeat" in r.json()["data"]
+    r = await api.http.post("/graphql", json={"query": doc})  # ambiguous: Strawberry answers it
+    assert r.status_code == 400 or r.json().get("errors")
+
+
+async def test_unexpected_errors_are_masked_on_the_fast_path(api, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("SELECT secret FROM internals")
+
+    monkeypatch.setattr(health, "heartbeat", broken)
+    r = await api.http.post("/graphql", json={"query": "{ heartbeat }"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == "Internal server error." and body["errors"][0]["path"] == ["heartbeat"]
+    assert "secret" not in r.text
+    assert any("unhandled error" in rec.message for rec in caplog.records)
+
+
+@pytest.mark.parametrize("body,content_type", [
+    (b"{not json", "application/json"),
+    (b'[{"query": "{ heartbeat }"}]', "application/json"),
+    (b'{"query": "{ nope }"}', "application/json"),
+    (b'{"query": "{ heartbeat", "variables": null}', "application/json"),
+    (b'{"query": 5}', "application/json"),
+    (b"query=%7Bheartbeat%7D", "application/x-www-form-urlencoded"),
+])
+async def test_everything_else_is_strawberrys(api, body, content_type):
+    r = await api.http.post("/graphql", content=body, headers={"content-type": content_type})
+    assert r.status_code in (200, 400, 415)
+    if r.status_code == 200:
+        assert r.json().get("errors") or r.json().get("data")
+    assert "Traceback" not in r.text
