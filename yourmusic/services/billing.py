@@ -167,12 +167,10 @@ async def set_settings(tenant_id: uuid.UUID, data: Any) -> RedirectSettings:
 
 
 def is_entitled(user: User, now: datetime | None = None) -> bool:
-    """Whether the user may use what a subscription gives now: SUBSCRIBED and the period not over
-    (a SUBSCRIBED row whose `subscription_ends_at` has passed is treated as ended)."""
-    if user.status != UserStatus.SUBSCRIBED:
-        return False
+    """The one entitlement rule (checkout's 409, streaming): SUBSCRIBED with a period that ends in the
+    future. A SUBSCRIBED row whose `subscription_ends_at` has passed, or was never set, is not entitled."""
     ends = user.subscription_ends_at
-    return ends is None or ends > (now or datetime.now(UTC))
+    return user.status == UserStatus.SUBSCRIBED and ends is not None and ends > (now or datetime.now(UTC))
 
 
 # --------------------------------------------------------------------------- checkout

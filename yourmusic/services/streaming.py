@@ -25,7 +25,8 @@ from yourmusic.errors import (
 )
 from yourmusic.integrations.streaming.client import BATCH_LIMIT, StreamingClient
 from yourmusic.integrations.streaming.signing import signed_query
-from yourmusic.models import PlayReport, PlayStart, User, UserStatus
+from yourmusic.models import PlayReport, PlayStart, User
+from yourmusic.services.billing import is_entitled
 from yourmusic.services.scoping import parse_id
 from yourmusic.validation import Input, parse
 
@@ -62,13 +63,6 @@ class PlayReportIn(Input):
     total_time_played: int = Field(ge=0, le=MAX_PLAY_SECONDS, description="Seconds actually played.")
     play_mode: Literal["online", "offline", "online-cached"]
     played_at: PlayedAt = Field(description="When the play started (ISO 8601 with a timezone; not in the future).")
-
-
-def is_entitled(user: User, now: datetime | None = None) -> bool:
-    """The one rule: SUBSCRIBED with a subscription that ends in the future."""
-    now = now or datetime.now(UTC)
-    ends = user.subscription_ends_at
-    return user.status == UserStatus.SUBSCRIBED and ends is not None and ends > now
 
 
 async def ensure_entitled(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
