@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 import uvicorn
 
@@ -46,3 +51,33 @@ def start_server(app: Any, port: int | None = None) -> ThreadedServer:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
     return ThreadedServer(app=app, port=port, server=server, thread=thread)
+
+
+def start_process(args: Sequence[str], port: int, log: Path, *, cwd: Path | str | None = None,
+                  env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.Popen:
+    """Run a server command with its output in `log`; returns once GET /healthz answers 200.
+
+    Fails the calling test with the log's tail when the server exits or never answers.
+    """
+    import pytest
+
+    out = open(log, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(list(args), cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    pytest.fail("server did not start:\n" + Path(log).read_text()[-3000:])
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -25,9 +25,9 @@ STRIPE_KEY = "sk_test_tests"
 
 
 class WebhookReceiver:
-    """Keeps every delivery's raw body and headers, in arrival order."""
+    """Keeps every delivery's raw body and headers, in arrival order (POST `path`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "/hook") -> None:
         self.lock = threading.Lock()
         self.received: list[tuple[bytes, dict[str, str]]] = []
 
@@ -37,7 +37,7 @@ class WebhookReceiver:
                 self.received.append((body, dict(request.headers)))
             return Response(status_code=200)
 
-        self.app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+        self.app = Starlette(routes=[Route(path, hook, methods=["POST"])])
 
     def take(self) -> list[tuple[bytes, dict[str, str]]]:
         with self.lock:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port, start_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,18 +33,8 @@ def _env() -> dict[str, str]:
 
 
 def _start(tmp_path: Path, port: int) -> subprocess.Popen:
-    out = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], cwd=tmp_path,
-                            env=_env(), stdout=out, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("server did not start:\n" + (tmp_path / "serve.log").read_text()[-2000:])
+    return start_process([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], port,
+                         tmp_path / "serve.log", cwd=tmp_path, env=_env())
 
 
 def test_embedded_checkout_from_a_browser(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import uuid
 
 import pytest
 import pytest_asyncio

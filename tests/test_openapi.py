@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
@@ -41,16 +44,139 @@ async def test_contract_operations_so_far(api):
     assert {p["name"] for p in paths["/api/users"]["get"]["parameters"]} == {"page", "per_page"}
 
 
-async def test_docs_render_every_operation(api):
+REFERENCE_TAGS = ["Public & Health", "Authentication", "Users", "Profile", "Checkout", "Home", "Playlists",
+                  "Artists", "Releases", "Tracks", "Streaming"]
+
+
+async def test_tags_in_the_reference_order_with_its_texts(api):
     spec = (await api.http.get("/openapi.json")).json()
+    names = [t["name"] for t in spec["tags"]]
+    assert names[: len(REFERENCE_TAGS)] == REFERENCE_TAGS and names[len(REFERENCE_TAGS):] == ["Billing"]
+    assert all(t["description"] for t in spec["tags"])
+    ops = {op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()}
+    # A few of the reference's texts, verbatim.
+    assert ops["listUsers"]["description"].startswith("Returns a paginated list of users.")
+    assert ops["streamTrack"]["description"].startswith("Returns an HLS manifest from the streaming server")
+    assert ops["mintUserDelegationToken"]["tags"] == ["Authentication", "Users"]  # listed under both, as there
+    udt = {p["name"]: p for p in ops["mintUserDelegationToken"]["parameters"]}["user_id"]
+    assert udt["description"] == "ID of the end user for whom the UDT is issued." and udt["schema"]["format"] == "uuid"
+    home = {p["name"]: p for p in ops["getHome"]["parameters"]}["X-Tenant"]
+    assert home["example"] == "acme-records"
+
+
+def _validator(spec):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    registry = Registry().with_resource("urn:openapi", Resource.from_contents(spec, default_specification=DRAFT202012))
+
+    def validate(schema, value, where):
+        absolute = json.loads(json.dumps(schema).replace('"#/components/', '"urn:openapi#/components/'))
+        errors = list(Draft202012Validator(absolute, registry=registry).iter_errors(value))
+        assert not errors, f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}"
+
+    return validate
+
+
+async def test_every_operation_has_samples_that_match_its_schemas(api):
+    """Request and response samples for every operation (the reference's, in Redoc's sample panes), every
+    error response of the contract with its body; each sample validates against its own schema."""
+    spec = (await api.http.get("/openapi.json")).json()
+    validate = _validator(spec)
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            where = f"{method.upper()} {path}"
+            assert op.get("description"), where
+            if "requestBody" in op:
+                media = op["requestBody"]["content"]["application/json"]
+                assert "example" in media, f"{where}: no request sample"
+                validate(media["schema"], media["example"], f"{where} request sample")
+            for status, response in op["responses"].items():
+                if status == "204":
+                    assert "content" not in response
+                    continue
+                media = next(iter(response["content"].values()))
+                samples = [e["value"] for e in media.get("examples", {}).values()]
+                if "example" in media:
+                    samples.append(media["example"])
+                assert samples, f"{where} {status}: no sample"
+                if media["schema"].get("type") == "string":
+                    assert all(isinstance(s, str) for s in samples)
+                    continue
+                for sample in samples:
+                    validate(media["schema"], sample, f"{where} {status} sample")
+
+
+async def test_error_responses_carry_the_contract_bodies(api):
+    spec = (await api.http.get("/openapi.json")).json()
+    ops = {op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()}
+    codes = lambda op, status: {e["value"].get("code") or e["value"].get("error") or e["value"].get("status")  # noqa: E731
+                                for e in op["responses"][status]["content"]["application/json"]["examples"].values()}
+    assert codes(ops["getUser"], "401") == {"UNAUTHENTICATED", "INVALID_AUTH_TOKEN"}
+    assert codes(ops["getHome"], "401") == {"INVALID_AUTH_TOKEN"}  # auth is optional there
+    assert codes(ops["issueClientToken"], "401") == {"invalid_client"}
+    assert codes(ops["issueClientToken"], "400") == {"invalid_request", "unsupported_grant_type"}
+    assert codes(ops["streamTrack"], "403") == {"FORBIDDEN", "SUBSCRIPTION_REQUIRED"}
+    assert codes(ops["streamTrack"], "502") == {"STREAMING_ERROR"}
+    assert codes(ops["getTrack"], "504") == {"AGGREGATOR_TIMEOUT"}
+    assert codes(ops["aggregatorStatus"], "503") == {"down"}
+    assert codes(ops["createCheckoutSession"], "409") == {"ALREADY_SUBSCRIBED"}
+    assert "Retry-After" in ops["requestEmailOtp"]["responses"]["429"]["headers"]
+    for op in ops.values():  # every protected operation documents its 401
+        if op["security"] and {} not in op["security"]:
+            assert "401" in op["responses"], op["operationId"]
+
+
+async def test_docs_is_redoc_served_from_this_server(api):
     r = await api.http.get("/docs")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    for ops in spec["paths"].values():
-        for op in ops.values():
-            assert f"id='{op['operationId']}'" in r.text
-    assert "<script" not in r.text  # self-contained, nothing fetched from a CDN
+    assert '<redoc spec-url="/openapi.json"' in r.text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert sources and all(s.startswith(("/", "data:")) for s in sources), sources  # nothing from a CDN
+    script = next(s for s in sources if "redoc.standalone.js" in s)
+    asset = await api.http.get(script)
+    assert asset.status_code == 200 and "javascript" in asset.headers["content-type"]
+    assert "immutable" in asset.headers["cache-control"] and "cdn.redoc.ly" not in asset.text
 
 
 async def test_graphiql_served_to_browsers(api):
     r = await api.http.get("/graphql", headers={"Accept": "text/html"})
     assert r.status_code == 200 and "graphiql" in r.text.lower()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert all(s.startswith(("/static/", "data:")) for s in sources), sources  # nothing from a CDN
+    assert {s.split("?")[0].rsplit("/", 1)[1] for s in sources if s.startswith("/static/")} >= {
+        "graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js", "init.js"}
+    for source in sources:
+        if source.startswith("/static/"):
+            asset = await api.http.get(source, headers={"Accept-Encoding": "gzip"})
+            assert asset.status_code == 200 and "max-age=31536000" in asset.headers["cache-control"], source
+    config = json.loads(re.search(r'id="yourmusic-graphiql-config">(.*?)</script>', r.text, re.S).group(1))
+    assert config["endpoint"] == "/graphql"
+    assert json.loads(config["defaultHeaders"]) == {"Authorization": "Bearer <token>"}
+    for operation in ("query Heartbeat", "query SearchTracks", "query Me", "query Playlist"):
+        assert operation in config["defaultQuery"]
+
+
+def test_graphiql_default_document_is_valid():
+    """The example operations GraphiQL opens with are valid against the schema (they cannot rot)."""
+    from graphql import OperationDefinitionNode, parse, validate as validate_document
+
+    from yourmusic.schema import build_schema
+    from yourmusic.webui import DEFAULT_DOCUMENT
+
+    document = parse(DEFAULT_DOCUMENT)
+    assert validate_document(build_schema()._schema, document) == []
+    names = {d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode)}
+    assert {"Heartbeat", "SearchTracks", "Me", "Playlist"} <= names
+
+
+async def test_graphiql_example_operations_run(api, tenant):
+    """The examples answer as documented with the right token (client token: search; user token: me)."""
+    from yourmusic.webui import DEFAULT_DOCUMENT
+
+    client = {"Authorization": f"Bearer {tenant.token}"}
+    r = await api.http.post("/graphql", json={"query": DEFAULT_DOCUMENT, "operationName": "SearchTracks"}, headers=client)
+    assert r.status_code == 200 and r.json()["data"]["searchTracks"]["results"], r.text
+    r = await api.http.post("/graphql", json={"query": DEFAULT_DOCUMENT, "operationName": "Heartbeat"})
+    assert r.json()["data"]["heartbeat"]

@@ -7,14 +7,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port, start_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,18 +24,8 @@ pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sq
 def _start(tmp_path: Path, port: int, log: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "AGGREGATOR_URL", "SELF_URL"}}
     env["PYTHONPATH"] = str(ROOT)
-    out = open(tmp_path / log, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], cwd=tmp_path,
-                            env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("server did not start:\n" + (tmp_path / log).read_text()[-2000:])
+    return start_process([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], port,
+                         tmp_path / log, cwd=tmp_path, env=env)
 
 
 def _stop(proc: subprocess.Popen, tmp_path: Path, log: str) -> str:

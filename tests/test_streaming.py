@@ -24,7 +24,7 @@ import pytest_asyncio
 
 from tests.api import bearer, gql_codes
 from tests.conftest import AGGREGATOR_KEY, STREAMING_KEY, STREAMING_SECRET
-from tests.servers import free_port
+from tests.servers import free_port, start_process, stop_process
 from tests.test_catalog import Upstream
 from yourmusic.integrations.streaming.sandbox import stream_id_for
 from yourmusic.integrations.streaming.signing import signed_query
@@ -50,7 +50,7 @@ class Streams:
     async def reset(self) -> None:
         self.control.reset()
         self.container.streaming.client.breaker.record_success()
-        await self.container.cache.backend.clear(namespace=self.container.settings.cache_namespace)
+        await self.container.cache.clear()
 
 
 @pytest_asyncio.fixture
@@ -417,28 +417,8 @@ def _serve(settings, aggregator_server, streaming_server, port: int, log: Path, 
         "STREAMING_SIGNING_SECRET": STREAMING_SECRET, "PLAYS_FORWARD": "true", "PLAYS_FORWARD_INTERVAL": "0.1",
         **env,
     })
-    out = open(log, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "yourmusic.app:create_app",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    pytest.fail("app did not start:\n" + log.read_text()[-3000:])
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    return start_process([sys.executable, "-m", "uvicorn", "--factory", "yourmusic.app:create_app", "--host",
+                          "127.0.0.1", "--port", str(port), "--log-level", "warning"], port, log, cwd=ROOT, env=environ)
 
 
 async def test_reports_survive_a_restart_and_arrive_exactly_once(api, app, tenant, settings, aggregator_server,
@@ -462,7 +442,7 @@ async def test_reports_survive_a_restart_and_arrive_exactly_once(api, app, tenan
             await asyncio.sleep(0.5)  # several forwarder passes: 4 < 10 and none a minute old
             assert not set(ids) & set(log.play_arrivals)
     finally:
-        _stop(first)
+        stop_process(first)
     assert await PlayReport.filter(id__in=ids, forwarded_at=None).count() == 4
 
     # Started again (twice at once, like two instances), forwarding whatever waits: each arrives once.
@@ -476,6 +456,6 @@ async def test_reports_survive_a_restart_and_arrive_exactly_once(api, app, tenan
         await asyncio.sleep(0.5)  # more passes: nothing is sent twice
     finally:
         for proc in procs:
-            _stop(proc)
+            stop_process(proc)
     assert [log.play_arrivals[i] for i in ids] == [1, 1, 1, 1]
     assert await PlayReport.filter(id__in=ids, forwarded_at=None).count() == 0

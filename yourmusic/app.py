@@ -10,20 +10,28 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from yourmusic.bodylimit import BodyLimitMiddleware
 from yourmusic.container import SANDBOX, SANDBOX_AGGREGATOR_PATH, SANDBOX_STRIPE_PATH, Container
 from yourmusic.db import tortoise_config
+from yourmusic.observability.health import readiness
+from yourmusic.observability.metrics import render as render_metrics
+from yourmusic.observability.metrics import worker_exit as metrics_worker_exit
+from yourmusic.observability.middleware import ObservabilityMiddleware
 from yourmusic.rest_compat.core import starlette_routes
-from yourmusic.rest_compat.docs import render_docs
 from yourmusic.rest_compat.openapi import build_openapi
 from yourmusic.rest_compat.responses import JSONResponse, unexpected_error_response
 from yourmusic.rest_compat.routes import OPERATIONS
 from yourmusic.schema import build_schema
 from yourmusic.schema.fastpath import FastGraphQL
+from yourmusic.schema.limits import QueryLimits
+from yourmusic.schema.persisted import PersistedQueries
 from yourmusic.schema.view import GraphQLView
 from yourmusic.settings import Settings, get_settings
+from yourmusic.webui import STATIC_PREFIX, docs_html, static_app
 
 log = logging.getLogger("yourmusic")
 
@@ -44,16 +52,24 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     openapi = build_openapi(OPERATIONS)
-    docs_html = render_docs(openapi)
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(openapi)
 
     async def docs(request: Request) -> Response:
-        return HTMLResponse(docs_html)
+        return HTMLResponse(docs_html(f"{openapi['info']['title']} {openapi['info']['version']}"))
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        ready, body = await readiness(request.app.state.container, settings.ready_timeout,
+                                      settings.ready_requires_cache)
+        return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        payload, content_type = render_metrics()
+        return Response(payload, media_type=content_type, headers={"Cache-Control": "no-store"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -65,15 +81,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
             finally:
                 await container.close()
+                metrics_worker_exit()
 
-    schema = build_schema()
-    graphql = FastGraphQL(schema, fallback=GraphQLView(schema, graphql_ide="graphiql"))
+    limits = QueryLimits.from_settings(settings)  # one definition for Strawberry's pipeline and the fast path
+    schema = build_schema(limits)
+    graphql = FastGraphQL(schema, fallback=GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None),
+                          limits=limits, persisted=PersistedQueries.from_settings(settings))
     routes = [
         *starlette_routes(OPERATIONS),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Mount(STATIC_PREFIX, app=static_app()),  # GraphiQL and Redoc assets, vendored (no CDN)
+        Route("/readyz", readyz, methods=["GET"]),
     ]
     if settings.aggregator_url == SANDBOX:
         from yourmusic.integrations.aggregator.sandbox import create_app as sandbox_app
@@ -93,10 +114,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Mount(SANDBOX_STRIPE_PATH, app=stripe_sandbox_app(
             webhook_url=f"{self_url}/api/webhooks/stripe", webhook_secret=settings.stripe_webhook_secret,
             base_url=self_url + SANDBOX_STRIPE_PATH)))
+    if settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))  # not in /openapi.json
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        middleware=[Middleware(ObservabilityMiddleware, access=settings.access_log, metrics=settings.metrics_enabled),
+                    Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],  # 413 on every route
     )
     app.state.settings = settings
     return app

@@ -10,18 +10,22 @@ import asyncio
 import logging
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import orjson
-from aiocache import SimpleMemoryCache
+from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import BaseCache
 from aiocache.serializers import BaseSerializer
+
+from yourmusic.observability.metrics import CACHE_ERROR, CACHE_HIT, CACHE_MISS, CACHE_STALE
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"aiocache(\..*)?")
 
 log = logging.getLogger("yourmusic.cache")
+_REMOTE = (RedisCache,)
 T = TypeVar("T")
 
 
@@ -42,8 +46,6 @@ def build_cache(redis_url: str | None, namespace: str) -> BaseCache:
     if not redis_url:
         # No per-operation timeout in-process: nothing can hang, and asyncio.wait_for costs on every hit.
         return SimpleMemoryCache(serializer=OrjsonSerializer(), namespace=namespace, timeout=None)
-    from aiocache import RedisCache
-
     url = urlparse(redis_url)
     db = (url.path or "/0").lstrip("/") or "0"
     return RedisCache(
@@ -91,41 +93,95 @@ class CacheStore:
     degrades to a pass-through, never to an error.
     """
 
-    def __init__(self, backend: BaseCache, stale_for: int) -> None:
+    def __init__(self, backend: BaseCache, stale_for: int, *, l1_ttl: float | None = None,
+                 l1_size: int = 20_000) -> None:
         self.backend = backend
         self.stale_for = stale_for
         self.flight = SingleFlight()
+        # L1: decoded fresh entries of this process, in front of the backend. Values are shared, so
+        # callers treat them as read-only (they do: pass-through JSON, copies where enriched). It keeps
+        # an entry for at most `l1_ttl` seconds, which bounds how long another instance's delete (say a
+        # new home page) can go unseen here when the backend is Redis; in-process it is the backend.
+        self.l1_ttl = l1_ttl if l1_ttl is not None else (2.0 if isinstance(backend, _REMOTE) else 3600.0)
+        self.l1_size = l1_size
+        self._l1: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+
+    def _l1_get(self, key: str, now: float) -> dict[str, Any] | None:
+        hit = self._l1.get(key)
+        if hit is None:
+            return None
+        until, entry = hit
+        if until <= now:
+            del self._l1[key]
+            return None
+        return entry
+
+    def _l1_put(self, key: str, entry: dict[str, Any], now: float) -> None:
+        until = min(entry["t"], now + self.l1_ttl)
+        if until <= now:
+            return
+        self._l1[key] = (until, entry)
+        if len(self._l1) > self.l1_size:
+            self._l1.popitem(last=False)
 
     async def get_entry(self, key: str) -> dict[str, Any] | None:
+        entry = self._l1_get(key, time.time())
+        if entry is not None:
+            return entry
         try:
             entry = await self.backend.get(key)
         except Exception as exc:  # noqa: BLE001 - a cache outage must not fail the request
             log.warning("cache get failed: %s", type(exc).__name__)
+            CACHE_ERROR.inc()
             return None
-        return entry if isinstance(entry, dict) and "v" in entry else None
+        if not (isinstance(entry, dict) and "v" in entry):
+            return None
+        self._l1_put(key, entry, time.time())
+        return entry
 
     async def get_entries(self, keys: list[str]) -> list[dict[str, Any] | None]:
         if not keys:
             return []
+        now = time.time()
+        found = [self._l1_get(k, now) for k in keys]
+        missing = [k for k, e in zip(keys, found) if e is None]
+        if not missing:
+            CACHE_HIT.inc(len(keys))  # L1 holds fresh entries only
+            return found
         try:
-            entries = await self.backend.multi_get(keys)
+            fetched = await self.backend.multi_get(missing)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache multi_get failed: %s", type(exc).__name__)
-            return [None] * len(keys)
-        return [e if isinstance(e, dict) and "v" in e else None for e in entries]
+            CACHE_ERROR.inc()
+            fetched = [None] * len(missing)
+        by_key = {}
+        for k, e in zip(missing, fetched):
+            if isinstance(e, dict) and "v" in e:
+                by_key[k] = e
+                self._l1_put(k, e, now)
+        result = [e if e is not None else by_key.get(k) for k, e in zip(keys, found)]
+        hits = sum(1 for e in result if self.is_fresh(e))
+        CACHE_HIT.inc(hits)
+        CACHE_MISS.inc(len(result) - hits)
+        return result
 
     async def put(self, key: str, value: Any, ttl: int) -> None:
+        entry = {"v": value, "t": time.time() + ttl}
+        self._l1_put(key, entry, time.time())
         try:
-            await self.backend.set(key, {"v": value, "t": time.time() + ttl}, ttl=ttl + self.stale_for)
+            await self.backend.set(key, entry, ttl=ttl + self.stale_for)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache set failed: %s", type(exc).__name__)
 
     async def put_many(self, items: list[tuple[str, Any]], ttl: int) -> None:
         if not items:
             return
-        expires = time.time() + ttl
+        now = time.time()
+        entries = [(k, {"v": v, "t": now + ttl}) for k, v in items]
+        for k, e in entries:
+            self._l1_put(k, e, now)
         try:
-            await self.backend.multi_set([(k, {"v": v, "t": expires}) for k, v in items], ttl=ttl + self.stale_for)
+            await self.backend.multi_set(entries, ttl=ttl + self.stale_for)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache multi_set failed: %s", type(exc).__name__)
 
@@ -142,7 +198,9 @@ class CacheStore:
     ) -> T:
         entry = await self.get_entry(key)
         if self.is_fresh(entry):
+            CACHE_HIT.inc()
             return entry["v"]  # type: ignore[index]
+        CACHE_MISS.inc()
 
         async def refresh() -> T:
             try:
@@ -150,6 +208,7 @@ class CacheStore:
             except Exception as exc:
                 if entry is not None and stale_ok(exc):
                     log.info("serving a stale entry after %s", type(exc).__name__)
+                    CACHE_STALE.inc()
                     return entry["v"]
                 raise
             await self.put(key, value, ttl)
@@ -158,10 +217,19 @@ class CacheStore:
         return await self.flight.do(key, refresh)
 
     async def delete(self, key: str) -> None:
+        self._l1.pop(key, None)
         try:
             await self.backend.delete(key)
         except Exception as exc:  # noqa: BLE001
             log.warning("cache delete failed: %s", type(exc).__name__)
+
+    async def clear(self) -> None:
+        """Drop every entry of this namespace (tests and operators; never FLUSHDB)."""
+        self._l1.clear()
+        try:
+            await self.backend.clear(namespace=self.backend.namespace)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cache clear failed: %s", type(exc).__name__)
 
     async def close(self) -> None:
         try:

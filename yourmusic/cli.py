@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -65,6 +64,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import os
 
+    from yourmusic.observability.logging import uvicorn_log_config
+    from yourmusic.observability.metrics_env import MULTIPROC_ENV, prepare_multiprocess_dir
     from yourmusic.security.tokens import load_key_set
 
     # The embedded sandboxes are mounted on this very server: tell the clients where that is.
@@ -80,13 +81,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             + json.dumps(seeded, indent=2),
             flush=True,
         )
+    # Several workers: Prometheus multiprocess mode, so /metrics on any worker shows the whole instance.
+    # Set before the workers import prometheus_client; wiped here (samples of a previous run are stale).
+    if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        os.environ[MULTIPROC_ENV] = str((settings.data_dir / "metrics").resolve())
+    if os.environ.get(MULTIPROC_ENV):
+        prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
     uvicorn.run(
         "yourmusic.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(settings.log_format, settings.log_level),
+        access_log=False,  # the app writes its own access line (request id, tenant, principal, duration)
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # in-flight requests finish on SIGTERM
         proxy_headers=False,
     )
     return 0
@@ -176,6 +186,22 @@ def cmd_sandbox_streaming(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from yourmusic.contracts import REFRESH_COMMAND, export
+
+    stale = export(Path(args.dir), check=args.check)
+    if args.check:
+        if stale:
+            print(f"stale: {', '.join(stale)}; refresh with: {REFRESH_COMMAND}", file=sys.stderr)
+            return 1
+        print("schema.graphql and openapi.json are up to date")
+        return 0
+    print(f"wrote {', '.join(stale)}" if stale else "schema.graphql and openapi.json were up to date")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yourmusic", description="YourMusic API server and tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,13 +258,22 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(signed with STRIPE_WEBHOOK_SECRET), e.g. http://127.0.0.1:8000/api/webhooks/stripe")
     stripe_sandbox.set_defaults(func=cmd_sandbox_stripe)
 
+    schema = sub.add_parser("schema", help="the committed contracts").add_subparsers(dest="action", required=True)
+    schema_export = schema.add_parser("export", help="write schema.graphql (SDL) and openapi.json")
+    schema_export.add_argument("--dir", default=".", help="where to write them (default: the current directory)")
+    schema_export.add_argument("--check", action="store_true", help="only compare; exit 1 when a file is stale")
+    schema_export.set_defaults(func=cmd_schema_export)
+
     keys = sub.add_parser("keys", help="token signing keys").add_subparsers(dest="action", required=True)
     keys.add_parser("generate", help="print a new Ed25519 JWKS for SIGNING_KEYS").set_defaults(func=cmd_keys_generate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from yourmusic.observability.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

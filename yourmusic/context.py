@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from yourmusic.container import Container
 from yourmusic.dataloaders.catalog import CatalogLoaders
+from yourmusic.observability.middleware import current_request_info
 from yourmusic.principals import (
     ClientPrincipal,
     Principal,
@@ -51,7 +52,15 @@ class Context:
         """
         if self._principal is _UNRESOLVED:
             token = bearer_token(self.request.headers.get("authorization"))
-            self._principal = None if token is None else principal_from_token(self.container.tokens, token)
+            info = current_request_info()
+            try:
+                self._principal = None if token is None else principal_from_token(self.container.tokens, token)
+            except Exception:
+                if info is not None:
+                    info.principal = "invalid"
+                raise
+            if info is not None:
+                info.record(self._principal)  # tenant and principal kind for the access log line
         return self._principal
 
     async def _ensure_live(self, principal: Principal) -> None:

@@ -59,3 +59,25 @@ def __getattr__(name: str) -> Any:
     if name == "TORTOISE_ORM":
         return _tortoise_cli_config()
     raise AttributeError(name)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is this the database being unreachable (down, restarting, connection lost), not a bug?
+
+    Such a failure answers 503 SERVICE_UNAVAILABLE (retry later) instead of a 500.
+    """
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
+
+    kinds = (OSError, DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+             asyncpg.CannotConnectNowError, asyncpg.exceptions.OperatorInterventionError,
+             asyncpg.exceptions.ConnectionDoesNotExistError,
+             asyncpg.exceptions.InternalClientError)  # a connection broken mid-operation by a restart
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kinds):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

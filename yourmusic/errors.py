@@ -131,3 +131,9 @@ class OAuthError(AppError):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.error, "error_description": self.message}
+
+
+class PayloadTooLarge(AppError):
+    """A request body past MAX_BODY_BYTES (raised while it streams in; see yourmusic/bodylimit.py)."""
+
+    status, code, default_message = 413, "PAYLOAD_TOO_LARGE", "The request body is too large."

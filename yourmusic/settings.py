@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -111,8 +111,45 @@ class Settings(BaseSettings):
     stripe_max_network_retries: int = 1  # the SDK's own retries (idempotency keys make them safe)
     stripe_webhook_tolerance: int = 300  # seconds a signed webhook stays acceptable
 
-    # Request limits
+    # Request limits: every route answers 413 PAYLOAD_TOO_LARGE past this many body bytes.
     max_body_bytes: int = 1_048_576
+
+    # PROFILE=production switches GraphQL introspection and GraphiQL off and persisted queries to the
+    # allow-list, each unless set explicitly. GraphQL limits (0 turns one off): depth, aliases, tokens,
+    # cost (list fields weighted by their page size, GRAPHQL_LIST_WEIGHT without one; schema/limits.py).
+    profile: str = "default"
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    graphql_max_cost: int = 5000
+    graphql_list_weight: int = 10
+    graphql_introspection: bool | None = None  # default profile: true; production: false
+    graphiql: bool | None = None  # default profile: true; production: false
+    graphql_persisted_queries: str | None = None  # off | apq | allowlist; default profile: apq; production: allowlist
+    persisted_queries_file: str | None = None  # allow-list: {"<sha256>": "<document>"} or an Apollo manifest
+    persisted_queries_ttl: int = 86_400  # seconds an APQ registration stays in the shared cache
+
+    # Operations: JSON logs (LOG_FORMAT=text for a terminal), an access line per request, /metrics,
+    # readiness checks' timeout, and how long `serve` lets in-flight requests finish on SIGTERM.
+    log_format: str = "json"
+    log_level: str = "info"
+    access_log: bool = True
+    metrics_enabled: bool = True
+    ready_timeout: float = 2.0
+    ready_requires_cache: bool = True
+    shutdown_timeout: float = 25.0
+
+    @model_validator(mode="after")
+    def _apply_profile(self) -> Settings:
+        production = self.profile.strip().lower() == "production"
+        if self.graphql_introspection is None:
+            self.graphql_introspection = not production
+        if self.graphiql is None:
+            self.graphiql = not production
+        if self.graphql_persisted_queries is None:
+            self.graphql_persisted_queries = "allowlist" if production else "apq"
+        self.graphql_persisted_queries = self.graphql_persisted_queries.strip().lower()
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import orjson
 import pytest
 import stripe
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from tests.servers import ThreadedServer, start_server
+from tests.stripe_helpers import WebhookReceiver
 from yourmusic.integrations.stripe.sandbox import SandboxState, create_app, decode_form, sign_payload
 
 # stripe.HTTPXClient posts form bodies with httpx's deprecated `data=<bytes>`; not ours to fix.
@@ -25,20 +21,8 @@ SECRET = "whsec_test_secret"
 PRICE = "price_premium_monthly"
 
 
-class Receiver:
-    """A tiny webhook endpoint that keeps raw bodies and headers."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-
-        async def hook(request: Request) -> Response:
-            body = await request.body()
-            with self.lock:
-                self.received.append((body, dict(request.headers)))
-            return Response(status_code=200)
-
-        self.app = Starlette(routes=[Route("/webhooks/stripe", hook, methods=["POST"])])
+class Receiver(WebhookReceiver):
+    """The shared receiver, plus verification of each delivery with the SDK."""
 
     def events(self) -> list[stripe.Event]:
         with self.lock:
@@ -53,7 +37,7 @@ class Receiver:
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[tuple[Receiver, ThreadedServer]]:
-    recv = Receiver()
+    recv = Receiver("/webhooks/stripe")
     server = start_server(recv.app)
     yield recv, server
     server.stop()

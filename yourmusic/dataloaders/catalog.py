@@ -11,12 +11,16 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from yourmusic.observability.metrics import observe_batch
 from yourmusic.services.catalog import ARTIST, RELEASE, TRACK, CatalogService, Entity
 from yourmusic.services.streaming import StreamingService
 
 
 def _loader(catalog: CatalogService, entity: Entity) -> DataLoader[str, dict[str, Any]]:
+    name = f"{entity.kind}_by_id"
+
     async def load(ids: list[str]) -> list[dict[str, Any] | Exception]:
+        observe_batch(name, len(ids))
         return await catalog.entities(entity, [str(i) for i in ids])
 
     # No max_batch_size here: the batch function itself splits at the upstream's limit (BATCH_LIMIT)
@@ -26,6 +30,7 @@ def _loader(catalog: CatalogService, entity: Entity) -> DataLoader[str, dict[str
 
 def _stream_id_loader(streaming: StreamingService) -> DataLoader[str, str | None]:
     async def load(track_ids: list[str]) -> list[str | None | Exception]:
+        observe_batch("stream_id_by_track_id", len(track_ids))
         return await streaming.stream_ids([str(t) for t in track_ids])
 
     # Like the entity loaders: the service splits at the streaming server's batch limit, cache first.

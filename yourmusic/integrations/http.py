@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import TypeVar
 import aiohttp
 
 from yourmusic.integrations.aggregator.breaker import CircuitBreaker
+from yourmusic.observability.metrics import observe_upstream
 
 T = TypeVar("T")
 
@@ -45,11 +47,13 @@ class Retryable(Exception):
 class PooledHttpClient:
     """Session, backoff and breaker for one upstream; subclasses add the endpoints and error mapping."""
 
+    integration = "upstream"  # the `integration` label of its metrics; subclasses name themselves
+
     def __init__(self, policy: HttpPolicy, session: aiohttp.ClientSession | None = None) -> None:
         self.policy = policy
         self._session = session
         self._owns_session = session is None
-        self.breaker = CircuitBreaker(policy.breaker_failures, policy.breaker_reset)
+        self.breaker = CircuitBreaker(policy.breaker_failures, policy.breaker_reset, name=self.integration)
         self.calls: Counter[str] = Counter()  # upstream HTTP requests made, by endpoint
 
     def _session_or_new(self) -> aiohttp.ClientSession:
@@ -80,22 +84,29 @@ class PooledHttpClient:
         """Run `once` under the breaker: retry `Retryable`, stop at `fatal` (a failure), re-raise `healthy`
         (the upstream answered; the question was bad) as a success for the breaker."""
         if not self.breaker.allow():
+            observe_upstream(self.integration, "short_circuited")
             raise unavailable()
         last: Exception = unavailable()
         for attempt in range(1 + max(0, retries)):
             if attempt:
                 await asyncio.sleep(self._backoff(attempt))
+            started = time.perf_counter()
             try:
                 result = await once()
             except Retryable as exc:
+                observe_upstream(self.integration, "retryable", time.perf_counter() - started)
                 last = exc.error
                 continue
             except healthy:
+                observe_upstream(self.integration, "answered", time.perf_counter() - started)
                 self.breaker.record_success()
                 raise
             except fatal as exc:
+                outcome = "timeout" if type(exc).__name__.endswith("Timeout") else "failed"
+                observe_upstream(self.integration, outcome, time.perf_counter() - started)
                 last = exc
                 break
+            observe_upstream(self.integration, "ok", time.perf_counter() - started)
             self.breaker.record_success()
             return result
         self.breaker.record_failure()

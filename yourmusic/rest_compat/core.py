@@ -19,8 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from yourmusic.context import Context
-from yourmusic.errors import AppError, ValidationFailed
-from yourmusic.rest_compat.responses import error_response, unexpected_error_response
+from yourmusic.db import database_unavailable
+from yourmusic.errors import AppError, ServiceUnavailable, ValidationFailed
+from yourmusic.rest_compat.responses import JSONResponse, error_response, unexpected_error_response
 
 log = logging.getLogger("yourmusic.rest")
 
@@ -89,7 +90,10 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
             return await op.handler(Call(request=request, ctx=ctx))
         except AppError as exc:
             return error_response(exc)
-        except Exception:
+        except Exception as exc:
+            if database_unavailable(exc):
+                log.warning("database unavailable in %s %s: %s", request.method, op.path, type(exc).__name__)
+                return error_response(ServiceUnavailable("The service is temporarily unavailable."))
             log.exception("unhandled error in %s %s", request.method, op.path)
             return unexpected_error_response()
 
@@ -104,10 +108,17 @@ def starlette_routes(operations: list[Operation]) -> list[Route]:
         for method in op.methods:
             by_path.setdefault(op.path, {})[method] = op
     routes = []
+    # A literal path beside a templated one (/api/playlists/search, /api/playlists/{playlist_id}): another
+    # method on the literal path is a 405, not a lookup of the id "search" (schemathesis' unsupported_method).
+    literal = {path: sorted(ops) for path, ops in by_path.items() if "{" not in path}
     for path, ops in by_path.items():
         handlers = {m: endpoint(o) for m, o in ops.items()}
 
-        async def dispatch(request: Request, _h: dict = handlers) -> Response:
+        async def dispatch(request: Request, _h: dict = handlers, _templated: bool = "{" in path) -> Response:
+            allowed = literal.get(request.url.path) if _templated else None
+            if allowed and request.method not in allowed and not (request.method == "HEAD" and "GET" in allowed):
+                return JSONResponse({"message": "Method not allowed.", "code": "METHOD_NOT_ALLOWED"},
+                                    status_code=405, headers={"Allow": ", ".join(allowed)})
             handler = _h.get(request.method) or _h["GET"]  # HEAD is answered by GET
             return await handler(request)
 

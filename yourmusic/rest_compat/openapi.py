@@ -8,12 +8,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from yourmusic import __version__
+from yourmusic import errors as E
 from yourmusic.rest_compat.core import OAUTH2, UDT, Operation
+from yourmusic.rest_compat.reference import HEADER_PARAMS, PATH_PARAMS, QUERY_PARAMS, REFERENCE, TAGS, Doc
 
-TAG_ORDER = [
-    "Public & Health", "Authentication", "Users", "Profile", "Checkout", "Home",
-    "Playlists", "Artists", "Releases", "Tracks", "Streaming", "Billing",
-]
+# The reference's tags in its order (Public & Health ... Streaming), then ours (Billing).
+TAG_ORDER = list(TAGS)
 
 _ERRORS: dict[int, tuple[str, str]] = {
     400: ("Bad request (OAuth2 error)", "OAuthError"),
@@ -21,6 +21,7 @@ _ERRORS: dict[int, tuple[str, str]] = {
     403: ("Authenticated, but not allowed", "Error"),
     404: ("Unknown id, or an id of another tenant", "Error"),
     409: ("Conflict with the current state", "Error"),
+    413: ("The request body is larger than MAX_BODY_BYTES (PAYLOAD_TOO_LARGE)", "Error"),
     422: ("The given data was invalid", "ValidationError"),
     429: ("Too many attempts (see Retry-After)", "Error"),
     502: ("The aggregator failed", "Error"),
@@ -62,17 +63,100 @@ def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any],
 
 
 def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any]]:
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"{(\w+)}", op.path)
-    ]
-    params += [{"name": name, "in": "header", "required": False, "schema": {"type": "string"}} for name in op.headers]
+    doc = REFERENCE.get(op.operation_id, Doc())
+    params = []
+    for name in re.findall(r"{(\w+)}", op.path):
+        description, fmt = PATH_PARAMS.get(name, ("", None))
+        param: dict[str, Any] = {"name": name, "in": "path", "required": True,
+                                 "schema": {"type": "string", **({"format": fmt} if fmt else {})}}
+        if doc.path_params.get(name) or description:
+            param["description"] = doc.path_params.get(name) or description
+        params.append(param)
+    for name in op.headers:
+        params.append({"name": name, "in": "header", "required": False, "schema": {"type": "string"},
+                       **HEADER_PARAMS.get(name, {})})
     if op.query is not None:
         schema = op.query.model_json_schema(mode="validation")
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+            param = {"name": name, "in": "query", "required": name in required, "schema": prop}
+            if name in QUERY_PARAMS and "description" not in prop:
+                param["description"] = QUERY_PARAMS[name]
+            params.append(param)
     return params
+
+
+def _description(op: Operation, doc: Doc) -> str:
+    """The reference's text first, then this service's own notes (unless they already include it)."""
+    if not doc.description:
+        return op.description
+    if not op.description or doc.description in op.description:
+        return op.description or doc.description
+    return f"{doc.description}\n\n{op.description}"
+
+
+def _examples(samples: dict[str, Any]) -> dict[str, Any]:
+    return {name: {"summary": name.capitalize(), "value": value} for name, value in samples.items()}
+
+
+def _error_examples(op: Operation, status: int, components: dict[str, Any]) -> dict[str, Any]:
+    """Every error body the contract gives this operation at this status, as named examples."""
+    def err(exc: type[E.AppError], message: str | None = None) -> dict[str, Any]:
+        return {"message": message or exc.default_message, "code": exc.code}
+
+    token_endpoint = op.operation_id == "issueClientToken"
+    upstream = "streaming" if op.tag == "Streaming" else "aggregator"
+    if status == 400:
+        if token_endpoint:
+            return {"invalid_request": {"error": "invalid_request", "error_description": "The grant_type parameter is required."},
+                    "unsupported_grant_type": {"error": "unsupported_grant_type",
+                                               "error_description": "Only the client_credentials grant is supported."}}
+        return {"INVALID_SIGNATURE": err(E.InvalidSignature)}
+    if status == 401:
+        if token_endpoint:
+            return {"invalid_client": {"error": "invalid_client", "error_description": "Client authentication failed."}}
+        out = {}
+        if op.auth and not op.auth_optional:
+            out["UNAUTHENTICATED"] = err(E.Unauthenticated)
+        out["INVALID_AUTH_TOKEN"] = err(E.InvalidAuthToken)
+        return out
+    if status == 403:
+        out = {"FORBIDDEN": err(E.Forbidden)}
+        if op.operation_id == "streamTrack":
+            out["SUBSCRIPTION_REQUIRED"] = err(E.SubscriptionRequired)
+        return out
+    if status == 404:
+        return {"NOT_FOUND": err(E.NotFound)}
+    if status == 409:
+        return {"ALREADY_SUBSCRIBED": err(E.AlreadySubscribed)}
+    if status == 422:
+        field = _first_field(op, components)
+        return {"VALIDATION_FAILED": {"message": E.ValidationFailed.default_message,
+                                      "errors": {field: [f"The {field.replace('_', ' ')} field is required."]}}}
+    if status == 413:
+        return {"PAYLOAD_TOO_LARGE": err(E.PayloadTooLarge, "The request body is too large (at most 1048576 bytes).")}
+    if status == 429:
+        return {"RATE_LIMITED": err(E.RateLimited)}
+    if status == 502:
+        return {"STREAMING_ERROR": err(E.StreamingError)} if upstream == "streaming" else {"AGGREGATOR_ERROR": err(E.AggregatorError)}
+    if status == 504:
+        return {"STREAMING_TIMEOUT": err(E.StreamingTimeout)} if upstream == "streaming" else {"AGGREGATOR_TIMEOUT": err(E.AggregatorTimeout)}
+    if status == 503:
+        if op.operation_id == "aggregatorStatus":
+            return {"down": {"status": "down"}}
+        return {"SERVICE_UNAVAILABLE": err(E.ServiceUnavailable)}
+    return {}
+
+
+def _first_field(op: Operation, components: dict[str, Any]) -> str:
+    """A field a 422 may name: the body's first required field, else the first query parameter."""
+    for model in (op.body, op.query):
+        if model is not None:
+            schema = model.model_json_schema(mode="validation")
+            names = schema.get("required") or list(schema.get("properties", {}))
+            if names:
+                return names[0]
+    return "body"
 
 
 def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
@@ -83,8 +167,12 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     }
     if op.graphql:  # every operation has a GraphQL twin but the Stripe webhook
         out["x-graphql"] = op.graphql
-    if op.description:
-        out["description"] = op.description
+    doc = REFERENCE.get(op.operation_id, Doc())
+    if doc.tags:
+        out["tags"] = [op.tag, *doc.tags]
+    description = _description(op, doc)
+    if description:
+        out["description"] = description
     out["security"] = [{scheme: []} for scheme in op.auth] if op.auth else []
     if op.auth_optional:
         out["security"].insert(0, {})
@@ -92,23 +180,44 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if params:
         out["parameters"] = params
     if op.body is not None:
-        content = {"application/json": {"schema": _schema(op.body, components, "validation")}}
+        content: dict[str, Any] = {"application/json": {"schema": _schema(op.body, components, "validation")}}
+        if doc.request is not None:
+            content["application/json"]["example"] = doc.request
         if op.operation_id == "issueClientToken":
-            content["application/x-www-form-urlencoded"] = content["application/json"]
-        out["requestBody"] = {"required": True, "content": content}
+            content["application/x-www-form-urlencoded"] = {"schema": content["application/json"]["schema"]}
+            if isinstance(doc.request, dict):
+                content["application/x-www-form-urlencoded"]["example"] = doc.request
+        # Required only when the body has a required field: an all-optional PATCH without a body is a no-op.
+        required = bool(op.body.model_json_schema(mode="validation").get("required"))
+        out["requestBody"] = {"required": required, "content": content}
     success: dict[str, Any] = {"description": op.summary}
     if op.status != 204 and op.response is not None:
         schema = _schema(op.response, components, "serialization")
         success["content"] = {op.media_type: {"schema": schema}}
+        if doc.responses:
+            success["content"][op.media_type]["examples"] = _examples(doc.responses)
+        elif doc.response is not None:
+            success["content"][op.media_type]["example"] = doc.response
     responses: dict[str, Any] = {str(op.status): success}
-    for status in op.errors:
+    errors = (*op.errors, 413) if op.body is not None and 413 not in op.errors else op.errors  # every body is bounded
+    for status in errors:
         description, schema_name = _ERRORS[status]
         if status == 400 and op.operation_id != "issueClientToken":  # only the token endpoint speaks RFC 6749
             description, schema_name = "Bad request", "Error"
-        responses[str(status)] = {
-            "description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
-        }
+        if status == 401 and op.operation_id == "issueClientToken":  # RFC 6749 §5.2: invalid_client
+            description, schema_name = "Client authentication failed", "OAuthError"
+        schema_ref: dict[str, Any] = {"$ref": f"#/components/schemas/{schema_name}"}
+        if status == 503 and op.operation_id == "aggregatorStatus":  # the status body, not an error
+            description, schema_ref = "The aggregator is down", _schema(op.response, components, "serialization")
+        media: dict[str, Any] = {"schema": schema_ref}
+        examples = _error_examples(op, status, components)
+        if examples:
+            media["examples"] = {name: {"summary": name, "value": value} for name, value in examples.items()}
+        response_doc: dict[str, Any] = {"description": description, "content": {"application/json": media}}
+        if status == 429:
+            response_doc["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                                       "schema": {"type": "integer", "minimum": 1}}}
+        responses[str(status)] = response_doc
     out["responses"] = responses
     return out
 
@@ -131,7 +240,7 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             "description": "API for YourMusic streaming service. Provides endpoints for user management, "
             "music catalog access, and streaming. Every operation has a GraphQL twin (`x-graphql`) at /graphql.",
         },
-        "tags": [{"name": t} for t in TAG_ORDER if t in used_tags],
+        "tags": [{"name": t, "description": TAGS[t]} for t in TAG_ORDER if t in used_tags],
         "paths": paths,
         "components": {
             "schemas": components,

@@ -6,7 +6,7 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import MaskErrors, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -16,6 +16,7 @@ from yourmusic.schema.billing import BillingMutation, BillingQuery
 from yourmusic.schema.catalog import CatalogQuery
 from yourmusic.schema.health import HealthQuery
 from yourmusic.schema.home import HomeMutation, HomeQuery
+from yourmusic.schema.limits import QueryLimits
 from yourmusic.schema.playlists import PlaylistsMutation, PlaylistsQuery
 from yourmusic.schema.passwordless import PasswordlessMutation
 from yourmusic.schema.profile import ProfileMutation, ProfileQuery
@@ -42,7 +43,9 @@ class YourMusicSchema(strawberry.Schema):
                 log.error("unhandled error in %s", error.path, exc_info=error.original_error)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
+    """`limits`: depth, aliases, tokens, cost, introspection (the fast path applies the same object)."""
+    limits = limits or QueryLimits()
     query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery, BillingQuery, StreamingQuery))
     mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation, BillingMutation, StreamingMutation))
     return YourMusicSchema(
@@ -50,7 +53,8 @@ def build_schema() -> strawberry.Schema:
         mutation=mutation,
         extensions=[
             # Front-ends send the same few documents over and over: parse and validate each once.
-            lambda: ParserCache(maxsize=512),
+            # Parsing is QueryLimits.parse (cached, token-limited); its validation rules join the cached set.
+            *limits.extensions(),
             lambda: ValidationCache(maxsize=512),
             lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
         ],

@@ -1,4 +1,4 @@
-"""The Strawberry ASGI view: our Context per request, orjson on the wire."""
+"""The Strawberry ASGI view: our Context per request, orjson on the wire, our offline GraphiQL page."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
 
 from yourmusic.context import Context
+from yourmusic.webui import graphiql_html
 
 
 class GraphQLView(GraphQL):
@@ -20,3 +22,7 @@ class GraphQLView(GraphQL):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        """Our GraphiQL page: assets from /static (no CDN), example operations, an Authorization template."""
+        return HTMLResponse(graphiql_html(request.url.path), headers={"Cache-Control": "no-cache"})

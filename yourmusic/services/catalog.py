@@ -17,8 +17,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from yourmusic.cache import CacheStore
-from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
-from yourmusic.integrations.aggregator.client import AggregatorClient
+from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound
+from yourmusic.integrations.aggregator.client import AggregatorClient, query_value
 from yourmusic.validation import Input, parse
 
 BATCH_LIMIT = 50  # the aggregator's batch endpoints take at most 50 ids
@@ -163,7 +163,8 @@ class CatalogService:
     # -- one cached upstream call -------------------------------------------------------------
     async def _cached(self, endpoint: str, params: Mapping[str, Any], ttl: int) -> dict[str, Any]:
         clean = {k: v for k, v in params.items() if v is not None}
-        key = "agg:" + self.client.url(endpoint, clean).split("?", 1)[1] + "|" + endpoint
+        # Every parameter that changes the answer, and the country every call carries.
+        key = f"agg:{endpoint}|{self.country}|" + "&".join(f"{k}={query_value(v)}" for k, v in sorted(clean.items()))
         return await self.cache.fetch(key, ttl, lambda: self.client.get(endpoint, clean), _stale_ok)
 
     @staticmethod

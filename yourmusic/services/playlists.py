@@ -11,10 +11,11 @@ import uuid
 from typing import Any
 
 from pydantic import Field
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from yourmusic.errors import Forbidden, NotFound, ValidationFailed
+from yourmusic.errors import Forbidden, InvalidAuthToken, NotFound, ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import Page, PageArgs, paginate
 from yourmusic.services.scoping import of_tenant, parse_id
@@ -72,7 +73,10 @@ async def get_owned(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: Any) 
 
 async def create(tenant_id: uuid.UUID, user_id: uuid.UUID, data: Any) -> Playlist:
     body = parse(PlaylistCreate, data)
-    return await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=body.playlist_name, public=body.public)
+    try:
+        return await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=body.playlist_name, public=body.public)
+    except IntegrityError:  # a user token of a user deleted since (found by schemathesis): the token is wrong
+        raise InvalidAuthToken() from None
 
 
 async def update(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: Any, data: Any) -> Playlist:

@@ -17,8 +17,11 @@ class BreakerState(StrEnum):
 
 
 class CircuitBreaker:
-    def __init__(self, failure_threshold: int, reset_after: float, clock=time.monotonic) -> None:
+    def __init__(self, failure_threshold: int, reset_after: float, clock=time.monotonic,
+                 name: str | None = None) -> None:
         self.failure_threshold = max(1, failure_threshold)
+        self.name = name  # named: its state is published as a metric on every change
+        self._published: BreakerState | None = None
         self.reset_after = reset_after
         self._clock = clock
         self._failures = 0
@@ -28,10 +31,20 @@ class CircuitBreaker:
     @property
     def state(self) -> BreakerState:
         if self._opened_at is None:
-            return BreakerState.CLOSED
-        if self._clock() - self._opened_at >= self.reset_after:
-            return BreakerState.HALF_OPEN
-        return BreakerState.OPEN
+            state = BreakerState.CLOSED
+        elif self._clock() - self._opened_at >= self.reset_after:
+            state = BreakerState.HALF_OPEN
+        else:
+            state = BreakerState.OPEN
+        if state is not self._published and self.name is not None:
+            self._publish(state)
+        return state
+
+    def _publish(self, state: BreakerState) -> None:
+        from yourmusic.observability.metrics import set_breaker_state
+
+        self._published = state
+        set_breaker_state(self.name or "", state.value)
 
     def allow(self) -> bool:
         state = self.state
@@ -50,9 +63,13 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = None
         self._trial_running = False
+        if self._published is not BreakerState.CLOSED and self.name is not None:
+            self._publish(BreakerState.CLOSED)
 
     def record_failure(self) -> None:
         self._trial_running = False
         self._failures += 1
         if self._opened_at is not None or self._failures >= self.failure_threshold:
             self._opened_at = self._clock()
+            if self.name is not None:
+                self._publish(BreakerState.OPEN)

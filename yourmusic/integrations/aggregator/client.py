@@ -44,6 +44,8 @@ class AggregatorConfig:
 
 
 class AggregatorClient(PooledHttpClient):
+    integration = "aggregator"
+
     def __init__(self, config: AggregatorConfig, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(
             HttpPolicy(connect_timeout=config.connect_timeout, total_timeout=config.total_timeout,
@@ -55,7 +57,7 @@ class AggregatorClient(PooledHttpClient):
         self._base = config.base_url.rstrip("/")
 
     def url(self, endpoint: str, params: Mapping[str, Any], *, key_in_query: bool = True) -> str:
-        query = {k: _param(v) for k, v in params.items() if v is not None}
+        query = {k: query_value(v) for k, v in params.items() if v is not None}
         query.setdefault("country", self.config.country)
         if key_in_query:
             query["oauth_consumer_key"] = self.config.consumer_key
@@ -158,7 +160,7 @@ class AggregatorClient(PooledHttpClient):
         return up
 
 
-def _param(value: Any) -> str:
+def query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):

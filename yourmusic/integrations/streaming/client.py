@@ -41,6 +41,8 @@ class Manifest:
 
 
 class StreamingClient(PooledHttpClient):
+    integration = "streaming"
+
     def __init__(self, config: StreamingConfig, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(config.policy, session)
         self.config = config

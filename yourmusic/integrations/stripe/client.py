@@ -7,11 +7,14 @@ becomes `StripeUnavailable`; a missing object is `StripeNotFound`. Imports nothi
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import stripe
+
+from yourmusic.observability.metrics import observe_upstream
 
 log = logging.getLogger("yourmusic.stripe")
 
@@ -45,19 +48,24 @@ class StripeGateway:
         )
 
     async def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        started = time.perf_counter()
         try:
             obj = await fn(*args, **kwargs)
         except stripe.InvalidRequestError as exc:
+            observe_upstream("stripe", "answered", time.perf_counter() - started)
             if exc.http_status == 404 or exc.code == "resource_missing":
                 raise StripeNotFound(what) from None
             log.warning("stripe %s refused: %s", what, exc.user_message or type(exc).__name__)
             raise StripeUnavailable(what) from None
         except stripe.StripeError as exc:
+            observe_upstream("stripe", "failed", time.perf_counter() - started)
             log.warning("stripe %s failed: %s (HTTP %s)", what, type(exc).__name__, exc.http_status)
             raise StripeUnavailable(what) from None
         except Exception as exc:  # noqa: BLE001 - a transport error the SDK did not wrap
+            observe_upstream("stripe", "failed", time.perf_counter() - started)
             log.warning("stripe %s failed: %s", what, type(exc).__name__)
             raise StripeUnavailable(what) from None
+        observe_upstream("stripe", "ok", time.perf_counter() - started)
         return obj.to_dict()
 
     async def create_customer(self, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:

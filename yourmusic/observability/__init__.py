@@ -1,0 +1,1 @@
+"""Observability: structured JSON logs with a request id, Prometheus metrics, probes."""

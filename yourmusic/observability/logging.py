@@ -1,0 +1,97 @@
+"""Structured JSON logs: one object per line, with the request id of the request being served.
+
+`configure_logging()` installs the formatter on the root logger (and uvicorn's loggers), and
+`uvicorn_log_config()` hands the same setup to uvicorn, which applies it in every worker process.
+Nothing here logs headers, bodies or query strings: the access line (middleware.py) carries the
+method, the path without its query, the route template, status, duration, tenant and principal kind.
+A token, OTP code or secret therefore never reaches the log through this module; the few `extra`
+keys that look like secrets are redacted as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from contextvars import ContextVar
+from typing import Any
+
+import orjson
+
+request_id_var: ContextVar[str | None] = ContextVar("yourmusic_request_id", default=None)
+
+# LogRecord's own attributes: everything else on a record came in through `extra=` and is emitted.
+_RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message", "taskName"}
+_SECRET_WORDS = ("authorization", "token", "secret", "password", "code", "cookie", "otp", "signature")
+REDACTED = "[redacted]"
+
+
+def _redact(key: str, value: Any) -> Any:
+    lowered = key.lower()
+    if any(word in lowered for word in _SECRET_WORDS) and lowered not in SAFE_KEYS:
+        return REDACTED
+    return value
+
+
+SAFE_KEYS = frozenset({"status_code"})
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"ts", "level", "logger", "msg", "request_id"?, ...extra, "exc"?}` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": _iso(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        rid = request_id_var.get()  # the request being served (set by the middleware)
+        if rid is not None:
+            out["request_id"] = rid  # an explicit `extra={"request_id": ...}` below wins
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                out[key] = _redact(key, value)
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            out["exc"] = record.exc_text
+        return orjson.dumps(out, default=str).decode()
+
+
+def _iso(created: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def uvicorn_log_config(fmt: str = "json", level: str = "info") -> dict[str, Any]:
+    """A dictConfig for uvicorn's `log_config=` (applied in each worker): our formatter everywhere."""
+    formatter: dict[str, Any] = (
+        {"()": "yourmusic.observability.logging.JsonFormatter"} if fmt == "json" else {"format": TEXT_FORMAT}
+    )
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": formatter},
+        "handlers": {"default": {"class": "logging.StreamHandler", "formatter": "default",
+                                 "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            # uvicorn's loggers propagate to the root handler; its access log is replaced by ours.
+            "uvicorn": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
+
+
+def configure_logging(fmt: str = "json", level: str = "info") -> None:
+    """For the CLI's own process (migrate, tenant create, ...); `serve` hands the same to uvicorn."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
