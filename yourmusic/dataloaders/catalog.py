@@ -7,6 +7,7 @@ own field.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -41,11 +42,22 @@ class CatalogLoaders:
     """TrackById, ReleaseById, ArtistById (and StreamIdByTrackId, built on first use) for one request."""
 
     def __init__(self, catalog: CatalogService, streaming: StreamingService | None = None) -> None:
-        self.track_by_id = _loader(catalog, TRACK)
-        self.release_by_id = _loader(catalog, RELEASE)
-        self.artist_by_id = _loader(catalog, ARTIST)
+        self._catalog = catalog
         self._streaming = streaming
         self._stream_id_by_track_id: DataLoader[str, str | None] | None = None
+
+    # Each loader is built on first use: a request that loads only tracks builds only TrackById.
+    @cached_property
+    def track_by_id(self) -> DataLoader[str, dict[str, Any]]:
+        return _loader(self._catalog, TRACK)
+
+    @cached_property
+    def release_by_id(self) -> DataLoader[str, dict[str, Any]]:
+        return _loader(self._catalog, RELEASE)
+
+    @cached_property
+    def artist_by_id(self) -> DataLoader[str, dict[str, Any]]:
+        return _loader(self._catalog, ARTIST)
 
     @property
     def stream_id_by_track_id(self) -> DataLoader[str, str | None]:

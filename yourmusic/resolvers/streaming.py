@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -50,9 +49,13 @@ async def with_stream_ids(ctx: Context, payload: dict[str, Any], path: tuple[str
     tracks = [found] if isinstance(found, dict) else found
     if not isinstance(tracks, list) or not tracks:
         return payload
-    loader = ctx.loaders.stream_id_by_track_id
     ids = [str(t.get("id")) if isinstance(t, dict) else "" for t in tracks]
-    outcomes = await asyncio.gather(*(loader.load(i) for i in ids), return_exceptions=True)
+    # One payload is already one batch: ask the service directly (a loader would add a scheduling
+    # round trip per request and batch nothing more). GraphQL's Track.streamId uses the loader.
+    try:
+        outcomes: list[Any] = await ctx.container.streaming.stream_ids(ids)
+    except Exception as exc:  # noqa: BLE001 - a catalog read never fails for streaming
+        outcomes = [exc] * len(ids)
     if any(isinstance(o, BaseException) for o in outcomes):
         log.warning("stream ids unavailable for %d tracks", sum(isinstance(o, BaseException) for o in outcomes))
     enriched = [
