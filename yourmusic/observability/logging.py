@@ -59,6 +59,13 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(out, default=str).decode()
 
 
+def access_line(message: str, fields: dict[str, Any]) -> str:
+    """One access line exactly as JsonFormatter would render it for logger `yourmusic.access`."""
+    out: dict[str, Any] = {"ts": _iso(time.time()), "level": "info", "logger": "yourmusic.access", "msg": message}
+    out.update(fields)
+    return orjson.dumps(out, default=str).decode() + "\n"
+
+
 def _iso(created: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created % 1 * 1000):03d}Z"
 
