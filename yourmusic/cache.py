@@ -124,6 +124,11 @@ class CacheStore:
         if len(self._l1) > self.l1_size:
             self._l1.popitem(last=False)
 
+    def peek(self, key: str) -> dict[str, Any] | None:
+        """A fresh entry this process already holds, without awaiting anything (else None)."""
+        entry = self._l1_get(key, time.time())
+        return entry if entry is not None and entry["t"] > time.time() else None
+
     async def get_entry(self, key: str) -> dict[str, Any] | None:
         entry = self._l1_get(key, time.time())
         if entry is not None:

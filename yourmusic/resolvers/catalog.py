@@ -9,8 +9,8 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from yourmusic.context import Context
-from yourmusic.errors import ValidationFailed
-from yourmusic.services.catalog import CatalogService
+from yourmusic.errors import NotFound, ValidationFailed
+from yourmusic.services.catalog import ARTIST, RELEASE, TRACK, CatalogService, Entity
 
 
 MAX_IDS = 100
@@ -88,16 +88,25 @@ async def load_releases(ctx: Context, ids: list[Any]) -> list[dict[str, Any] | B
     return await _each(ctx.loaders.release_by_id, ids)
 
 
-async def load_artist(ctx: Context, artist_id: Any) -> dict[str, Any]:
+async def _load(ctx: Context, entity: Entity, loader_name: str, item_id: Any) -> dict[str, Any]:
+    """One entity: straight from this process's cache when it holds it fresh, else through the
+    request's loader (batched with the other loads of this tick)."""
     await ctx.caller()
-    return await ctx.loaders.artist_by_id.load(str(artist_id))
+    held = ctx.container.catalog.held(entity, str(item_id))
+    if isinstance(held, NotFound):
+        raise held
+    if held is not None:
+        return held
+    return await getattr(ctx.loaders, loader_name).load(str(item_id))
+
+
+async def load_artist(ctx: Context, artist_id: Any) -> dict[str, Any]:
+    return await _load(ctx, ARTIST, "artist_by_id", artist_id)
 
 
 async def load_release(ctx: Context, release_id: Any) -> dict[str, Any]:
-    await ctx.caller()
-    return await ctx.loaders.release_by_id.load(str(release_id))
+    return await _load(ctx, RELEASE, "release_by_id", release_id)
 
 
 async def load_track(ctx: Context, track_id: Any) -> dict[str, Any]:
-    await ctx.caller()
-    return await ctx.loaders.track_by_id.load(str(track_id))
+    return await _load(ctx, TRACK, "track_by_id", track_id)

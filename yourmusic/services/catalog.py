@@ -217,6 +217,14 @@ class CatalogService:
     def _entity_key(self, entity: Entity, item_id: str) -> str:
         return f"ent:{entity.kind}:{self.country}:{item_id}"
 
+    def held(self, entity: Entity, item_id: str) -> dict[str, Any] | NotFound | None:
+        """The entity if this process holds it fresh (a NotFound if it is known to be missing), else
+        None: a warm lookup then needs no loader, no batch and no await."""
+        entry = self.cache.peek(self._entity_key(entity, item_id))
+        if entry is None:
+            return None
+        return entry["v"] if entry["v"] is not None else NotFound(f"{entity.kind.capitalize()} not found.")
+
     async def entities(self, entity: Entity, ids: list[str]) -> list[dict[str, Any] | Exception]:
         """Objects for `ids` in order; each unknown id answers its own NotFound.
 
