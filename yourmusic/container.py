@@ -37,11 +37,11 @@ def aggregator_config(settings: Settings) -> AggregatorConfig:
         consumer_key=settings.aggregator_key,
         consumer_secret=settings.aggregator_secret,
         country=settings.aggregator_country,
-        connect_timeout=settings.aggregator_connect_timeout,
-        total_timeout=settings.aggregator_timeout,
-        retries=settings.aggregator_retries,
-        breaker_failures=settings.aggregator_breaker_failures,
-        breaker_reset=settings.aggregator_breaker_reset,
+        policy=HttpPolicy(
+            connect_timeout=settings.aggregator_connect_timeout, total_timeout=settings.aggregator_timeout,
+            retries=settings.aggregator_retries, breaker_failures=settings.aggregator_breaker_failures,
+            breaker_reset=settings.aggregator_breaker_reset,
+        ),
     )
 
 

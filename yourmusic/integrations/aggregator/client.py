@@ -34,25 +34,14 @@ class AggregatorConfig:
     consumer_key: str
     consumer_secret: str
     country: str = "US"
-    connect_timeout: float = 1.0
-    total_timeout: float = 5.0
-    retries: int = 2
-    backoff_base: float = 0.05
-    backoff_cap: float = 0.5
-    breaker_failures: int = 5
-    breaker_reset: float = 10.0
+    policy: HttpPolicy = HttpPolicy()
 
 
 class AggregatorClient(PooledHttpClient):
     integration = "aggregator"
 
     def __init__(self, config: AggregatorConfig, session: aiohttp.ClientSession | None = None) -> None:
-        super().__init__(
-            HttpPolicy(connect_timeout=config.connect_timeout, total_timeout=config.total_timeout,
-                       retries=config.retries, backoff_base=config.backoff_base, backoff_cap=config.backoff_cap,
-                       breaker_failures=config.breaker_failures, breaker_reset=config.breaker_reset),
-            session,
-        )
+        super().__init__(config.policy, session)
         self.config = config
         self._base = config.base_url.rstrip("/")
 
@@ -81,7 +70,7 @@ class AggregatorClient(PooledHttpClient):
         url = self.url(endpoint, params, key_in_query=not sign)
         return await self._attempts(
             lambda: self._once(method, endpoint, url, body, sign, timeout),
-            retries=self.config.retries if retries is None else retries,
+            retries=self.config.policy.retries if retries is None else retries,
             unavailable=lambda: AggregatorError("The catalog service is unavailable."),
             healthy=(NotFound, ValidationFailed),
             fatal=(AggregatorError, AggregatorTimeout),
@@ -102,7 +91,7 @@ class AggregatorClient(PooledHttpClient):
         self.calls[endpoint] += 1
         kwargs: dict[str, Any] = {"headers": headers, "data": data}
         if timeout is not None:
-            kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, self.config.connect_timeout))
+            kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, self.config.policy.connect_timeout))
         started = time.perf_counter()
         try:
             async with session.request(method, yarl.URL(url, encoded=True), **kwargs) as response:
