@@ -54,8 +54,9 @@ def start_server(app: Any, port: int | None = None) -> ThreadedServer:
 
 
 def start_process(args: Sequence[str], port: int, log: Path, *, cwd: Path | str | None = None,
-                  env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.Popen:
-    """Run a server command with its output in `log`; returns once GET /healthz answers 200.
+                  env: dict[str, str] | None = None, timeout: float = 60,
+                  ready: str = "/healthz") -> subprocess.Popen:
+    """Run a server command with its output in `log`; returns once GET `ready` answers 200.
 
     Fails the calling test with the log's tail when the server exits or never answers.
     """
@@ -66,10 +67,11 @@ def start_process(args: Sequence[str], port: int, log: Path, *, cwd: Path | str 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{ready}", timeout=1).status_code == 200:
                 return proc
         except httpx.TransportError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     proc.kill()
     pytest.fail("server did not start:\n" + Path(log).read_text()[-3000:])
 

@@ -19,7 +19,7 @@ import pytest
 
 from tests.api import bearer
 from tests.mailbox import free_port
-from tests.servers import start_server
+from tests.servers import start_process, start_server
 from yourmusic.integrations.aggregator.sandbox import create_app as create_sandbox
 from yourmusic.observability.logging import JsonFormatter, request_id_var, uvicorn_log_config
 from yourmusic.observability.metrics import operation_label
@@ -216,18 +216,7 @@ async def test_close_delivers_pending_mail(api, tenant, use_container, mailbox):
 
 
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    out = open(log, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)],
-                            env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    pytest.fail("server did not start:\n" + log.read_text()[-3000:])
+    return start_process([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], port, log, env=env)
 
 
 def _cli(env: dict[str, str], *args: str) -> dict:

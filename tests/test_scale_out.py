@@ -18,10 +18,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 import redis
 
 from tests.api import bearer
 from tests.mailbox import free_port
+from tests.servers import start_process
 
 pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "postgres",
                                 reason="scale-out needs the shared PostgreSQL (TEST_DATABASE=postgres)")
@@ -31,19 +33,7 @@ REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
 def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    out = open(log, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)],
-                            env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    pytest.fail("server did not start:\n" + log.read_text()[-3000:])
+    return start_process([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], port, log, env=env, ready="/readyz")
 
 
 def _stop(proc: subprocess.Popen) -> None:
