@@ -10,7 +10,8 @@ from strawberry.extensions import MaskErrors, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from yourmusic.errors import AppError
+from yourmusic.db import database_unavailable
+from yourmusic.errors import AppError, ServiceUnavailable
 from yourmusic.schema.auth import ClientAuthMutation
 from yourmusic.schema.billing import BillingMutation, BillingQuery
 from yourmusic.schema.catalog import CatalogQuery
@@ -35,6 +36,22 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (AppError, GraphQLError))
 
 
+def masked(error: GraphQLError) -> GraphQLError:
+    """What a caller sees instead of an unexpected error (both /graphql paths): a database outage says
+    so with REST's 503 code (retry later), anything else is a bare internal error. Never the text."""
+    if database_unavailable(error.original_error):
+        message, code = ServiceUnavailable.default_message, ServiceUnavailable.code
+    else:
+        message, code = MASKED_MESSAGE, "INTERNAL_SERVER_ERROR"
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, extensions={"code": code})
+
+
+class _MaskErrors(MaskErrors):
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return masked(error)
+
+
 class YourMusicSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
@@ -56,6 +73,6 @@ def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
             # Parsing is QueryLimits.parse (cached, token-limited); its validation rules join the cached set.
             *limits.extensions(),
             lambda: ValidationCache(maxsize=512),
-            lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
+            lambda: _MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
         ],
     )

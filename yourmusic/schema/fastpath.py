@@ -39,7 +39,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 
 from yourmusic.context import Context
 from yourmusic.observability.metrics import observe_graphql
-from yourmusic.schema.build import YourMusicSchema, is_unexpected, MASKED_MESSAGE
+from yourmusic.schema.build import YourMusicSchema, is_unexpected, masked
 from yourmusic.schema.limits import QueryLimits
 from yourmusic.schema.persisted import PersistedQueries, PersistedQueryError
 
@@ -208,8 +208,7 @@ class FastGraphQL:
         if result.errors:
             self.schema.process_errors(result.errors)
             out["errors"] = [
-                {"message": MASKED_MESSAGE, "locations": _locations(e), "path": e.path} if is_unexpected(e)
-                else e.formatted
+                masked(e).formatted if is_unexpected(e) else e.formatted
                 for e in result.errors
             ]
         return out
@@ -217,7 +216,3 @@ class FastGraphQL:
 
 async def _pq_error(exc: PersistedQueryError, scope: Scope, receive: Receive, send: Send) -> None:
     await Response(orjson.dumps(exc.body()), status_code=exc.status, media_type="application/json")(scope, receive, send)
-
-
-def _locations(error: GraphQLError) -> list[dict[str, int]] | None:
-    return [{"line": loc.line, "column": loc.column} for loc in error.locations] if error.locations else None
