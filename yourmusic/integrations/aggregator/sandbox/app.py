@@ -291,22 +291,24 @@ def _search_filters(p: Params) -> tuple[frozenset[str], bool, int | None]:
     return p.usage_types(), p.boolean("excludeExplicitContent"), p.optional_id("artistId")
 
 
-def _release_search(cat: Catalog, p: Params) -> tuple[dict, int]:
-    q = p.query()
+def _item_search(items: dict, ids: list[int], p: Params) -> tuple[dict, int]:
+    """A release or track search: the ranked ids filtered by usage type, explicitness and artist, paged."""
     usage, no_explicit, artist_id = _search_filters(p)
     page, size, img = p.page(), p.page_size(), p.image_size()
-    ids = cat.search_releases(q)
     if usage or no_explicit or artist_id is not None:
-        releases = cat.releases
         ids = [
             i
             for i in ids
-            if usage <= releases[i].usage_types
-            and not (no_explicit and releases[i].explicit)
-            and (artist_id is None or releases[i].artist_id == artist_id)
+            if usage <= items[i].usage_types
+            and not (no_explicit and items[i].explicit)
+            and (artist_id is None or items[i].artist_id == artist_id)
         ]
-    results = [cat.releases[i].full for i in paginate(ids, page, size)]
+    results = [items[i].full for i in paginate(ids, page, size)]
     return ok(estimatedTotalItems=len(ids), page=page, expectedPageSize=size, results=results), img
+
+
+def _release_search(cat: Catalog, p: Params) -> tuple[dict, int]:
+    return _item_search(cat.releases, cat.search_releases(p.query()), p)
 
 
 def _release_details(cat: Catalog, p: Params) -> tuple[dict, int]:
@@ -346,21 +348,7 @@ def _release_batch(cat: Catalog, p: Params) -> tuple[dict, int]:
 
 
 def _track_search(cat: Catalog, p: Params) -> tuple[dict, int]:
-    q = p.query()
-    usage, no_explicit, artist_id = _search_filters(p)
-    page, size, img = p.page(), p.page_size(), p.image_size()
-    ids = cat.search_tracks(q)
-    if usage or no_explicit or artist_id is not None:
-        tracks = cat.tracks
-        ids = [
-            i
-            for i in ids
-            if usage <= tracks[i].usage_types
-            and not (no_explicit and tracks[i].explicit)
-            and (artist_id is None or tracks[i].artist_id == artist_id)
-        ]
-    results = [cat.tracks[i].full for i in paginate(ids, page, size)]
-    return ok(estimatedTotalItems=len(ids), page=page, expectedPageSize=size, results=results), img
+    return _item_search(cat.tracks, cat.search_tracks(p.query()), p)
 
 
 def _track_details(cat: Catalog, p: Params) -> tuple[dict, int]:
