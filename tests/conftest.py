@@ -23,6 +23,7 @@ import pytest_asyncio
 from tests.api import Api, Passwordless, TenantHandle
 from tests.mailbox import Mailbox, free_port
 from tests.servers import ThreadedServer, start_server
+from tests.upstreams import SandboxHandle
 from tests.stripe_helpers import STRIPE_KEY, STRIPE_SECRET, StripeSandbox, start_stripe_sandbox
 from yourmusic.integrations.aggregator.sandbox import create_app as create_sandbox
 from yourmusic.integrations.streaming.sandbox import create_app as create_streaming_sandbox
@@ -214,3 +215,23 @@ async def client_at(app: object) -> AsyncIterator[Any]:
 async def signin(api: Api, use_container: Any, mailbox: Mailbox) -> Passwordless:
     """The passwordless flow over REST against a container that mails through `mailbox`."""
     return Passwordless(api.http, use_container(), mailbox)
+
+
+@pytest_asyncio.fixture
+async def upstream(aggregator_server: ThreadedServer, app: Any) -> AsyncIterator[SandboxHandle]:
+    """The sandbox aggregator, reset (cold) before and after the test."""
+    container = app.state.container
+    handle = SandboxHandle(aggregator_server, container.aggregator.breaker, container)
+    await handle.reset()
+    yield handle
+    await handle.reset()
+
+
+@pytest_asyncio.fixture
+async def streams(streaming_server: ThreadedServer, app: Any) -> AsyncIterator[SandboxHandle]:
+    """The sandbox streaming server, reset (cold) before and after the test."""
+    container = app.state.container
+    handle = SandboxHandle(streaming_server, container.streaming.client.breaker, container)
+    await handle.reset()
+    yield handle
+    await handle.reset()

@@ -9,34 +9,8 @@ import asyncio
 import time
 
 import pytest
-import pytest_asyncio
 
 from tests.api import bearer, gql_codes
-
-
-class Upstream:
-    """The sandbox's own counters and fault switches, reset around each test."""
-
-    def __init__(self, server, app) -> None:
-        self.control = server.app.state.sandbox
-        self.container = app.state.container
-
-    @property
-    def calls(self) -> int:
-        return self.control.total
-
-    async def reset(self) -> None:
-        self.control.reset()
-        self.container.aggregator.breaker.record_success()
-        await self.container.cache.clear()
-
-
-@pytest_asyncio.fixture
-async def upstream(aggregator_server, app):
-    up = Upstream(aggregator_server, app)
-    await up.reset()
-    yield up
-    await up.reset()
 
 
 # --- REST pass-through ------------------------------------------------------------------------

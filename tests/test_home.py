@@ -5,20 +5,10 @@ from __future__ import annotations
 import copy
 
 import pytest
-import pytest_asyncio
 
 from tests.api import bearer, gql_codes
-from tests.test_catalog import Upstream
 from yourmusic.models import HomePage
 from yourmusic.services.home import DEMO_PAGE
-
-
-@pytest_asyncio.fixture
-async def upstream(aggregator_server, app):
-    up = Upstream(aggregator_server, app)
-    await up.reset()
-    yield up
-    await up.reset()
 
 
 async def _set(api, tenant, page=None) -> dict:

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.api import bearer, gql_codes
-from tests.test_catalog import Upstream
 from yourmusic.models import Playlist, PlaylistTrack
 
 
@@ -159,7 +158,7 @@ async def test_track_operations_keep_orders_dense(people, api):
     assert [t["track"]["id"] for t in with_tracks["tracks"]] == [9, 8]
 
 
-async def test_bad_track_edits_change_nothing(people, api, aggregator_server, app):
+async def test_bad_track_edits_change_nothing(people, api, upstream):
     p = people
     pid = (await _playlist(p))["id"]
     await api.http.put(f"/api/playlists/{pid}/tracks", json={"tracks": [{"track_id": "1"}, {"track_id": "2"}]},
@@ -182,12 +181,11 @@ async def test_bad_track_edits_change_nothing(people, api, aggregator_server, ap
         assert r.status_code == status, (method, body, r.text)
     assert await _track_ids(p, pid) == ["1", "2"]
     # A whole replace is checked with one batched catalog call.
-    up = Upstream(aggregator_server, app)
-    await up.reset()
+    await upstream.reset()
     ids = [str(i) for i in range(100, 150)]
     r = await api.http.put(f"/api/playlists/{pid}/tracks", json={"tracks": [{"track_id": t} for t in ids]},
                            headers=p.owner_auth)
-    assert r.status_code == 200 and up.control.counts["track/details/batch"] == 1 and up.calls == 1
+    assert r.status_code == 200 and upstream.control.counts["track/details/batch"] == 1 and upstream.calls == 1
 
 
 async def test_search(people, api):
@@ -207,7 +205,7 @@ async def test_search(people, api):
     assert (await api.http.get("/api/playlists/search?keyword=x", headers=bearer(p.foreign_token))).json()["meta"]["total"] == 0
 
 
-async def test_graphql_200_track_playlist_call_counts(people, api, aggregator_server, app):
+async def test_graphql_200_track_playlist_call_counts(people, api, upstream):
     p = people
     pid = (await _playlist(p))["id"]
     ids = [str(i) for i in range(1, 201)]
@@ -217,8 +215,7 @@ async def test_graphql_200_track_playlist_call_counts(people, api, aggregator_se
         assert (await api.http.post(f"/api/playlists/{pid}/tracks", json={"track_id": t},
                                     headers=p.owner_auth)).status_code == 201
     assert await PlaylistTrack.filter(playlist_id=pid).count() == 200
-    up = Upstream(aggregator_server, app)
-    await up.reset()
+    await upstream.reset()
     q = """query($id: ID!){ playlist(id: $id){ trackCount tracks(limit: 200){ order track { title release { title }
            artist { name } } } } }"""
     cold = await api.gql(q, {"id": pid}, p.owner_token)
@@ -226,10 +223,10 @@ async def test_graphql_200_track_playlist_call_counts(people, api, aggregator_se
     rows = cold["data"]["playlist"]["tracks"]
     assert len(rows) == 200 and [r["order"] for r in rows] == list(range(1, 201))
     assert rows[0]["track"]["artist"]["name"] == "AC/DC"
-    assert up.calls <= 8, up.control.counts
-    up.control.reset()
+    assert upstream.calls <= 8, upstream.control.counts
+    upstream.control.reset()
     assert await api.gql(q, {"id": pid}, p.owner_token) == cold
-    assert up.calls == 0
+    assert upstream.calls == 0
 
 
 async def test_graphql_mutations(people, api):

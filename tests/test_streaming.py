@@ -20,12 +20,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import m3u8
 import pytest
-import pytest_asyncio
 
 from tests.api import bearer, gql_codes
 from tests.conftest import AGGREGATOR_KEY, STREAMING_KEY, STREAMING_SECRET
 from tests.servers import free_port, start_process, stop_process
-from tests.test_catalog import Upstream
 from yourmusic.integrations.streaming.sandbox import stream_id_for
 from yourmusic.integrations.streaming.signing import signed_query
 from yourmusic.models import PlayReport, PlayStart, User, UserStatus
@@ -33,40 +31,6 @@ from yourmusic.models import PlayReport, PlayStart, User, UserStatus
 ROOT = Path(__file__).resolve().parents[1]
 STREAMABLE = "2"  # catalog track 2 is streamable; track 1 is not (sandbox's deterministic ~10%)
 NOT_STREAMABLE = "1"
-
-
-class Streams:
-    """The streaming sandbox's counters and faults, and the app's streaming client, reset per test."""
-
-    def __init__(self, server, app) -> None:
-        self.server = server
-        self.control = server.app.state.sandbox
-        self.container = app.state.container
-
-    @property
-    def calls(self) -> int:
-        return self.control.total
-
-    async def reset(self) -> None:
-        self.control.reset()
-        self.container.streaming.client.breaker.record_success()
-        await self.container.cache.clear()
-
-
-@pytest_asyncio.fixture
-async def streams(streaming_server, app):
-    s = Streams(streaming_server, app)
-    await s.reset()
-    yield s
-    await s.reset()
-
-
-@pytest_asyncio.fixture
-async def upstream(aggregator_server, app):
-    up = Upstream(aggregator_server, app)
-    await up.reset()
-    yield up
-    await up.reset()
 
 
 async def _user(api, tenant, status: UserStatus | None = UserStatus.SUBSCRIBED,
