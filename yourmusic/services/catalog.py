@@ -139,14 +139,11 @@ class Entity:
     endpoint: str
     ids_param: str
     items_key: str
-    single_endpoint: str
-    single_param: str
-    single_key: str
 
 
-TRACK = Entity("track", "track/details/batch", "trackids", "tracks", "track/details", "trackid", "track")
-RELEASE = Entity("release", "release/details/batch", "releaseids", "releases", "release/details", "releaseid", "release")
-ARTIST = Entity("artist", "artist/details/batch", "artistids", "artists", "artist/details", "artistid", "artist")
+TRACK = Entity("track", "track/details/batch", "trackids", "tracks")
+RELEASE = Entity("release", "release/details/batch", "releaseids", "releases")
+ARTIST = Entity("artist", "artist/details/batch", "artistids", "artists")
 
 
 class CatalogService:
