@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import urllib.request
 import os
 import socket
 import statistics
@@ -118,3 +119,22 @@ def summary(results: list[Result]) -> None:
         print(r.row())
     print(f"(python {sys.version.split()[0]}, {os.cpu_count()} cores, median of run: "
           f"{statistics.median([r.rps for r in results]):.0f} req/s)")
+
+
+def http_json(method: str, url: str, body: dict | None = None,
+              headers: dict[str, str] | None = None) -> tuple[float, dict]:
+    """One JSON request with urllib: (milliseconds taken, decoded body or {} when empty)."""
+    req = urllib.request.Request(url, method=method, headers={"content-type": "application/json", **(headers or {})},
+                                 data=json.dumps(body).encode() if body is not None else None)
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(req) as r:
+        raw = r.read()
+    return (time.perf_counter() - t0) * 1000, json.loads(raw) if raw else {}
+
+
+def post_json(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
+    return http_json("POST", url, body, headers)[1]
+
+
+def get_bytes(url: str, headers: dict[str, str] | None = None) -> bytes:
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})).read()

@@ -7,17 +7,15 @@ Usage: .venv/bin/python bench/catalog.py [--seconds 10] [--rounds 2]
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import free_port, serve  # noqa: E402
+from _harness import free_port, get_bytes, post_json, serve  # noqa: E402
 from _wrk import HEADER, run  # noqa: E402
 
 GRAPHQL = ('query { track(id: "1") { id title version duration trackNumber discNumber explicitContent isrc type '
@@ -25,24 +23,14 @@ GRAPHQL = ('query { track(id: "1") { id title version duration trackNumber discN
            'release { id title } artist { id name } } }')
 
 
-def _post(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json", **(headers or {})})
-    return json.load(urllib.request.urlopen(req))
-
-
-def _get(url: str, headers: dict[str, str]) -> bytes:
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers)).read()
-
-
 def main(args: argparse.Namespace) -> None:
     with serve(workers=1) as server:
         server.cli("tenant", "create", "bench")
         creds = server.cli("client", "create", "--tenant", "bench")
-        token = _post(f"{server.url}/api/oauth/token", {"grant_type": "client_credentials", **creds})["access_token"]
+        token = post_json(f"{server.url}/api/oauth/token", {"grant_type": "client_credentials", **creds})["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
-        rest_body = _get(f"{server.url}/api/tracks/1", auth)  # warms the cache
-        assert "errors" not in _post(f"{server.url}/graphql", {"query": GRAPHQL}, auth)
+        rest_body = get_bytes(f"{server.url}/api/tracks/1", auth)  # warms the cache
+        assert "errors" not in post_json(f"{server.url}/graphql", {"query": GRAPHQL}, auth)
 
         tmp = Path(tempfile.mkdtemp())
         (tmp / "track.json").write_bytes(rest_body)

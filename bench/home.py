@@ -6,44 +6,33 @@ Usage: .venv/bin/python bench/home.py [--n 50] [--seconds 8]
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import serve  # noqa: E402
+from _harness import http_json, serve  # noqa: E402
 from _wrk import HEADER, run  # noqa: E402
-
-
-def call(method: str, url: str, headers: dict[str, str], body: dict | None = None) -> tuple[float, dict]:
-    req = urllib.request.Request(url, method=method, headers={"content-type": "application/json", **headers},
-                                 data=json.dumps(body).encode() if body is not None else None)
-    t0 = time.perf_counter()
-    with urllib.request.urlopen(req) as r:
-        raw = r.read()
-    return (time.perf_counter() - t0) * 1000, json.loads(raw) if raw else {}
 
 
 def main(args: argparse.Namespace) -> None:
     with serve(workers=1, extra_env={"SEED_DEMO": "true"}) as server:
         base = server.url
         guest = {"X-Tenant": "demo"}
-        cold_guest, page = call("GET", f"{base}/api/home", guest)
+        cold_guest, page = http_json("GET", f"{base}/api/home", None, guest)
         assert len(page["modules"]) == 6, page
-        warm_guest = statistics.median(call("GET", f"{base}/api/home", guest)[0] for _ in range(args.n))
+        warm_guest = statistics.median(http_json("GET", f"{base}/api/home", None, guest)[0] for _ in range(args.n))
         creds = server.cli("client", "create", "--tenant", "demo")
-        _, tok = call("POST", f"{base}/api/oauth/token", {}, {"grant_type": "client_credentials", **creds})
+        _, tok = http_json("POST", f"{base}/api/oauth/token", {"grant_type": "client_credentials", **creds})
         client = {"Authorization": f"Bearer {tok['access_token']}"}
-        _, user = call("POST", f"{base}/api/users", client, {"first_name": "B", "last_name": "U",
-                                                               "email": "home@example.com", "date_of_birth": "1990-01-01"})
-        _, udt = call("POST", f"{base}/api/users/{user['id']}/udt", client, {"deviceId": str(uuid.uuid4())})
+        _, user = http_json("POST", f"{base}/api/users", {"first_name": "B", "last_name": "U",
+                                                          "email": "home@example.com", "date_of_birth": "1990-01-01"},
+                            client)
+        _, udt = http_json("POST", f"{base}/api/users/{user['id']}/udt", {"deviceId": str(uuid.uuid4())}, client)
         signed = {"Authorization": f"Bearer {udt['token']}"}
-        first_user, _ = call("GET", f"{base}/api/home", signed)
-        warm_user = statistics.median(call("GET", f"{base}/api/home", signed)[0] for _ in range(args.n))
+        first_user, _ = http_json("GET", f"{base}/api/home", None, signed)
+        warm_user = statistics.median(http_json("GET", f"{base}/api/home", None, signed)[0] for _ in range(args.n))
         guest_load = run("GET /api/home guest (warm, shared cache)", f"{base}/api/home", headers=guest,
                          seconds=args.seconds)
         user_load = run("GET /api/home signed in (warm entities)", f"{base}/api/home", headers=signed,

@@ -17,26 +17,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _harness import free_port, serve  # noqa: E402
+from _harness import free_port, get_bytes, post_json, serve  # noqa: E402
 from _wrk import HEADER, WrkResult, run  # noqa: E402
 
 HEARTBEAT = {"query": "{ heartbeat }"}
 TRACK = {"query": 'query { track(id: "1") { title release { title artist { name } } } }'}
-
-
-def _post(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                 headers={"content-type": "application/json", **(headers or {})})
-    return json.load(urllib.request.urlopen(req))
-
-
-def _get(url: str, headers: dict[str, str] | None = None) -> bytes:
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})).read()
 
 
 def _wait(port: int) -> None:
@@ -65,21 +54,21 @@ def main(args: argparse.Namespace) -> None:
     with serve(workers=1, extra_env=shared) as one, contextlib.ExitStack() as stack:
         one.cli("tenant", "create", "perf")
         creds = one.cli("client", "create", "--tenant", "perf")
-        token = _post(f"{one.url}/api/oauth/token", {"grant_type": "client_credentials", **creds})["access_token"]
+        token = post_json(f"{one.url}/api/oauth/token", {"grant_type": "client_credentials", **creds})["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         two = stack.enter_context(serve(workers=2, extra_env=shared))
 
-        track = json.loads(_get(f"{one.url}/api/tracks/1", auth))["track"]
-        release = json.loads(_get(f"{one.url}/api/releases/{track['release']['id']}", auth))["release"]
-        artist = json.loads(_get(f"{one.url}/api/artists/{release['artist']['id']}", auth))["artist"]
+        track = json.loads(get_bytes(f"{one.url}/api/tracks/1", auth))["track"]
+        release = json.loads(get_bytes(f"{one.url}/api/releases/{track['release']['id']}", auth))["release"]
+        artist = json.loads(get_bytes(f"{one.url}/api/artists/{release['artist']['id']}", auth))["artist"]
         for server in (one, two):  # warm caches (two workers: each their own in-process cache)
             for _ in range(8):
-                _get(f"{server.url}/api/tracks/1", auth)
-                assert "errors" not in _post(f"{server.url}/graphql", TRACK, auth)
+                get_bytes(f"{server.url}/api/tracks/1", auth)
+                assert "errors" not in post_json(f"{server.url}/graphql", TRACK, auth)
         (tmp / "data.json").write_text(json.dumps({"tracks": {"1": track}, "releases": {str(release["id"]): release},
                                                    "artists": {str(artist["id"]): artist}}))
-        (tmp / "heartbeat.json").write_bytes(json.dumps(_post(f"{one.url}/graphql", HEARTBEAT)).encode())
-        (tmp / "track.json").write_bytes(_get(f"{one.url}/api/tracks/1", auth))
+        (tmp / "heartbeat.json").write_bytes(json.dumps(post_json(f"{one.url}/graphql", HEARTBEAT)).encode())
+        (tmp / "track.json").write_bytes(get_bytes(f"{one.url}/api/tracks/1", auth))
 
         js_port, bare_port = free_port(), free_port()
         procs.append(_graphqljs(js_port, tmp / "data.json"))
@@ -88,7 +77,7 @@ def main(args: argparse.Namespace) -> None:
         _wait(js_port)
         _wait(bare_port)
         js, bare = f"http://127.0.0.1:{js_port}", f"http://127.0.0.1:{bare_port}"
-        assert _post(f"{js}/graphql", TRACK)["data"]["track"]["release"]["artist"]["name"] == artist["name"]
+        assert post_json(f"{js}/graphql", TRACK)["data"]["track"]["release"]["artist"]["name"] == artist["name"]
 
         gql = {"method": "POST", "headers": {"Content-Type": "application/json"}}
         gql_auth = {"method": "POST", "headers": {"Content-Type": "application/json", **auth}}

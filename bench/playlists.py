@@ -9,31 +9,20 @@ Usage: .venv/bin/python bench/playlists.py [--n 50]
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import serve  # noqa: E402
+from _harness import http_json, serve  # noqa: E402
 
 QUERY = ("query($id: ID!){ playlist(id: $id){ tracks(limit: 200){ order track { title release { title } "
          "artist { name } } } } }")
 
 
 def call(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[float, dict]:
-    headers = {"content-type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, method=method, headers=headers,
-                                 data=json.dumps(body).encode() if body is not None else None)
-    t0 = time.perf_counter()
-    with urllib.request.urlopen(req) as r:
-        raw = r.read()
-    return (time.perf_counter() - t0) * 1000, json.loads(raw) if raw else {}
+    return http_json(method, url, body, {"Authorization": f"Bearer {token}"} if token else None)
 
 
 def main(args: argparse.Namespace) -> None:
