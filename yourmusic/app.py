@@ -30,6 +30,8 @@ from yourmusic.schema.fastpath import FastGraphQL
 from yourmusic.schema.limits import QueryLimits
 from yourmusic.schema.persisted import PersistedQueries
 from yourmusic.schema.view import GraphQLView
+from yourmusic.security.cors import TenantCORSMiddleware
+from yourmusic.security.origins import parse_origin_list
 from yourmusic.settings import Settings, get_settings
 from yourmusic.webui import STATIC_PREFIX, docs_html, static_app
 
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         middleware=[Middleware(ObservabilityMiddleware, access=settings.access_log, metrics=settings.metrics_enabled),
+                    Middleware(TenantCORSMiddleware, origins=parse_origin_list(settings.cors_origins)),
                     Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],  # 413 on every route
     )
     app.state.settings = settings

@@ -154,6 +154,31 @@ def cmd_product_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cors_origins(args: argparse.Namespace) -> int:
+    """`cors list|set --tenant SLUG [ORIGIN ...]`: a tenant's CORS origins (what `PUT /api/cors/origins` does)."""
+    from yourmusic.cache import CacheStore, build_cache
+    from yourmusic.services.cors import replace_tenant_origins, tenant_origins
+    from yourmusic.services.origin_directory import OriginDirectory
+    from yourmusic.services.tenancy import get_tenant_by_slug
+
+    async def run() -> dict[str, Any]:
+        tenant = await get_tenant_by_slug(args.tenant)
+        if tenant is None:
+            raise AppError(f"No tenant with slug {args.tenant!r}.")
+        if args.action == "list":
+            return {"tenant": tenant.slug, "origins": await tenant_origins(tenant.id)}
+        settings = get_settings()  # the shared cache (Redis) is told, so running servers see it within seconds
+        cache = CacheStore(build_cache(settings.redis_url, settings.cache_namespace), settings.cache_stale_for)
+        try:
+            origins = await replace_tenant_origins(tenant.id, args.origins, OriginDirectory(cache))
+        finally:
+            await cache.close()
+        return {"tenant": tenant.slug, "origins": origins}
+
+    print(json.dumps(asyncio.run(_with_db(run))))
+    return 0
+
+
 def cmd_keys_generate(args: argparse.Namespace) -> int:
     from yourmusic.security.tokens import generate_key_set
 
@@ -182,7 +207,8 @@ def cmd_sandbox_stripe(args: argparse.Namespace) -> int:
 def cmd_sandbox_streaming(args: argparse.Namespace) -> int:
     from yourmusic.integrations.streaming.sandbox.server import run
 
-    run(args.host, args.port, api_key=args.api_key, signing_secret=args.signing_secret, log_level="info")
+    run(args.host, args.port, api_key=args.api_key, signing_secret=args.signing_secret, log_level="info",
+        cors_origins=tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()))
     return 0
 
 
@@ -235,6 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     product_create.add_argument("--inactive", action="store_true", help="create it inactive")
     product_create.set_defaults(func=cmd_product_create)
 
+    cors = sub.add_parser("cors", help="a tenant's CORS origins").add_subparsers(dest="action", required=True)
+    cors_list = cors.add_parser("list", help="print the tenant's origins as JSON")
+    cors_list.add_argument("--tenant", required=True)
+    cors_list.set_defaults(func=cmd_cors_origins)
+    cors_set = cors.add_parser("set", help="replace the tenant's origins (none given: remove them all)")
+    cors_set.add_argument("--tenant", required=True)
+    cors_set.add_argument("origins", nargs="*", metavar="ORIGIN", help="scheme://host[:port], e.g. https://app.example")
+    cors_set.set_defaults(func=cmd_cors_origins)
+
     sandbox = sub.add_parser("sandbox", help="run a bundled sandbox upstream on its own")
     sandboxes = sandbox.add_subparsers(dest="which", required=True)
     aggregator = sandboxes.add_parser("aggregator", help="the 7digital-style catalog over the bundled catalog")
@@ -250,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     streaming.add_argument("--api-key", default=None, help="require this X-Api-Key (default: any)")
     streaming.add_argument("--signing-secret", default=DEFAULT_SIGNING_SECRET,
                            help="the secret segment URLs are signed with (STREAMING_SIGNING_SECRET)")
+    streaming.add_argument("--cors-origins", default="*",
+                           help="comma-separated origins whose players may fetch segments (default *: any)")
     streaming.set_defaults(func=cmd_sandbox_streaming)
     stripe_sandbox = sandboxes.add_parser("stripe", help="the Stripe look-alike (one process: its state is in memory)")
     stripe_sandbox.add_argument("--host", default="127.0.0.1")

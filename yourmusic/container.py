@@ -13,6 +13,7 @@ from yourmusic.integrations.stripe.client import StripeConfig, StripeGateway
 from yourmusic.security.otp import OtpHasher, otp_hash_key
 from yourmusic.security.tokens import TokenService, load_key_set
 from yourmusic.services.catalog import CatalogService
+from yourmusic.services.origin_directory import OriginDirectory
 from yourmusic.services.otp import OtpService
 from yourmusic.services.passwordless import PasswordlessService
 from yourmusic.services.plays import ForwardPolicy, PlayForwarder
@@ -89,6 +90,7 @@ class Container:
     trusted_proxies: tuple[Network, ...]
     streaming: StreamingService
     plays: PlayForwarder = field(init=False)  # forwards stored play reports to the aggregator
+    cors: OriginDirectory = field(init=False)  # every tenant's CORS origins, for the middleware
     stripe: StripeGateway
 
     @classmethod
@@ -132,6 +134,7 @@ class Container:
 
     def __post_init__(self) -> None:
         self.plays = PlayForwarder(self.aggregator, self.catalog, forward_policy(self.settings))
+        self.cors = OriginDirectory(self.cache)
 
     def start_background(self) -> None:
         """Background jobs of this process; started in the app lifespan, inside the database context."""

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     # Request limits: every route answers 413 PAYLOAD_TOO_LARGE past this many body bytes.
     max_body_bytes: int = 1_048_576
 
+    # CORS: origins allowed for every tenant (comma-separated; empty: none), besides each tenant's own.
+    cors_origins: str = ""
+
     # PROFILE=production switches GraphQL introspection and GraphiQL off and persisted queries to the
     # allow-list, each unless set explicitly. GraphQL limits (0 turns one off): depth, aliases, tokens,
     # cost (list fields weighted by their page size, GRAPHQL_LIST_WEIGHT without one; schema/limits.py).

@@ -2,6 +2,7 @@
 
 from yourmusic.models.auth import EmailOtp, OnboardingToken, RefreshFamily, RefreshToken
 from yourmusic.models.billing import BillingProfile, BillingSettings, Product, StripeEvent
+from yourmusic.models.cors import CorsOrigin
 from yourmusic.models.home import HomePage
 from yourmusic.models.playlists import Playlist, PlaylistTrack
 from yourmusic.models.streaming import PlayReport, PlayStart
@@ -12,6 +13,7 @@ __all__ = [
     "ApiClient",
     "BillingProfile",
     "BillingSettings",
+    "CorsOrigin",
     "EmailOtp",
     "HomePage",
     "OnboardingToken",

@@ -28,6 +28,7 @@ TAGS: dict[str, str] = {
     "Streaming": "HLS manifests and play reports (UDT-authenticated).",
     "Billing": "Beyond the reference: the tenant's subscription products, checkout redirect settings "
                "and the Stripe webhook.",
+    "CORS": "Beyond the reference: the web origins a tenant's front-ends may call the API from (client token).",
 }
 
 # Path parameters: (description, JSON-schema format or None).
@@ -77,6 +78,7 @@ class Doc:
     tags: tuple[str, ...] = ()  # extra tags (the reference lists UDT minting under Users too)
 
 
+_CORS_ORIGINS = {"origins": ["http://localhost:3000", "https://app.example.com"]}
 _TS = "2019-08-24T14:15:22Z"
 USER = {
     "id": "497f6eca-6276-4993-bfeb-53cbbbba6f08",
@@ -321,4 +323,8 @@ REFERENCE: dict[str, Doc] = {
                          request={"id": "evt_1PqR2sT3uV4wX5yZ", "type": "invoice.paid", "created": 1730454000,
                                   "data": {"object": {"id": "in_1PqR2sT3uV4wX5yZ", "customer": "cus_Q1w2E3r4T5y6"}}},
                          response={"received": True, "status": "applied"}),
+    "getCorsOrigins": Doc("The tenant's CORS origins.", response=_CORS_ORIGINS),
+    "setCorsOrigins": Doc("Sets the tenant's CORS origins.",
+                          request={"origins": ["https://app.example.com", "HTTP://LOCALHOST:3000"]},
+                          response=_CORS_ORIGINS),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from yourmusic.rest_compat import auth, catalog, health, home, playlists, users
 from yourmusic.rest_compat import billing, passwordless, profile
 from yourmusic.rest_compat import streaming
+from yourmusic.rest_compat import cors
 from yourmusic.rest_compat.core import Operation
 
 OPERATIONS: list[Operation] = [
@@ -14,6 +15,7 @@ OPERATIONS: list[Operation] = [
     *passwordless.OPERATIONS,
     *profile.OPERATIONS,
     *billing.OPERATIONS,
+    *cors.OPERATIONS,
     *home.OPERATIONS,
     *playlists.OPERATIONS,
     *catalog.OPERATIONS,

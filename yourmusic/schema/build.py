@@ -15,6 +15,7 @@ from yourmusic.errors import AppError, ServiceUnavailable
 from yourmusic.schema.auth import ClientAuthMutation
 from yourmusic.schema.billing import BillingMutation, BillingQuery
 from yourmusic.schema.catalog import CatalogQuery
+from yourmusic.schema.cors import CorsMutation, CorsQuery
 from yourmusic.schema.health import HealthQuery
 from yourmusic.schema.home import HomeMutation, HomeQuery
 from yourmusic.schema.limits import QueryLimits
@@ -63,8 +64,8 @@ class YourMusicSchema(strawberry.Schema):
 def build_schema(limits: QueryLimits | None = None) -> strawberry.Schema:
     """`limits`: depth, aliases, tokens, cost, introspection (the fast path applies the same object)."""
     limits = limits or QueryLimits()
-    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery, BillingQuery, StreamingQuery))
-    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation, BillingMutation, StreamingMutation))
+    query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery, BillingQuery, StreamingQuery, CorsQuery))
+    mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation, BillingMutation, StreamingMutation, CorsMutation))
     return YourMusicSchema(
         query=query,
         mutation=mutation,

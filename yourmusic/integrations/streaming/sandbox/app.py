@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -96,8 +98,11 @@ def segment_bytes(stream: Stream, n: int) -> bytes:
 
 
 def create_app(api_key: str | None = None, signing_secret: str = DEFAULT_SIGNING_SECRET, *,
-               catalog: Catalog | None = None) -> Starlette:
-    """`api_key=None` accepts any non-empty key (`X-Api-Key` header); otherwise only that one."""
+               catalog: Catalog | None = None, cors_origins: tuple[str, ...] = ()) -> Starlette:
+    """`api_key=None` accepts any non-empty key (`X-Api-Key` header); otherwise only that one.
+
+    `cors_origins` (served alone; `("*",)` for any): players on those origins may fetch segments. Mounted
+    in the API (the embedded default) it stays empty: the API's own CORS middleware covers the mount."""
     index = StreamIndex(catalog if catalog is not None else get_catalog())
 
     async def guarded(request: Request, key: str) -> Response | None:
@@ -180,7 +185,8 @@ def create_app(api_key: str | None = None, signing_secret: str = DEFAULT_SIGNING
         Route("/_sandbox/reset", _reset, methods=["POST"]),
         Route("/_sandbox/faults", _faults, methods=["GET", "POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    cors = [Middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=("GET",))] if cors_origins else []
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error}, middleware=cors)
     app.state.sandbox = SandboxControl()
     app.state.streams = index
     return app

@@ -8,12 +8,14 @@ from .app import DEFAULT_SIGNING_SECRET, create_app
 
 
 def run(host: str = "127.0.0.1", port: int = 8766, *, api_key: str | None = None,
-        signing_secret: str = DEFAULT_SIGNING_SECRET, log_level: str = "warning") -> None:
-    """Block serving the sandbox; uvicorn is imported lazily so tests need not load it."""
+        signing_secret: str = DEFAULT_SIGNING_SECRET, log_level: str = "warning",
+        cors_origins: tuple[str, ...] = ("*",)) -> None:
+    """Block serving the sandbox; uvicorn is imported lazily so tests need not load it. Segment URLs are
+    signed and need no credentials, so by default any origin's player may fetch them (as from a CDN)."""
     import uvicorn
 
-    uvicorn.run(create_app(api_key=api_key, signing_secret=signing_secret), host=host, port=port,
-                log_level=log_level, access_log=False)
+    uvicorn.run(create_app(api_key=api_key, signing_secret=signing_secret, cors_origins=cors_origins),
+                host=host, port=port, log_level=log_level, access_log=False)
 
 
 def main(argv: list[str] | None = None) -> None:
