@@ -142,6 +142,24 @@ async def http(app: object) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest_asyncio.fixture
+async def app_with(app: Any, settings: Settings) -> AsyncIterator[Any]:
+    """`http = app_with(**setting_overrides)`: a client of an app built with other settings, sharing the
+    session app's container (database, cache) so no second lifespan is needed."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(**overrides: Any) -> httpx.AsyncClient:
+        application = create_app(settings.model_copy(update=overrides))
+        application.state.container = app.state.container
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
 @pytest.fixture
 def api(http: httpx.AsyncClient) -> Api:
     return Api(http)

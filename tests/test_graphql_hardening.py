@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from graphql import get_introspection_query, validate
 
 from tests.api import gql_codes
@@ -39,24 +38,6 @@ def sha(query: str) -> str:
 
 def pq(query: str) -> dict[str, Any]:
     return {"persistedQuery": {"version": 1, "sha256Hash": sha(query)}}
-
-
-@pytest_asyncio.fixture
-async def app_with(app: Any, settings: Settings) -> AsyncIterator[Any]:
-    """`http = app_with(**setting_overrides)`: a client of an app built with other settings, sharing the
-    session app's container (database, cache) so no second lifespan is needed."""
-    clients: list[httpx.AsyncClient] = []
-
-    def make(**overrides: Any) -> httpx.AsyncClient:
-        application = create_app(settings.model_copy(update=overrides))
-        application.state.container = app.state.container
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver")
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
 
 
 async def both(http: httpx.AsyncClient, query: str, **kw: Any) -> list[httpx.Response]:

@@ -24,12 +24,9 @@ MAX_ORIGINS_PER_TENANT = 20
 def normalise_origins(origins: Sequence[str]) -> list[str]:
     """The origins normalised, duplicates dropped, in the order given.
 
-    Raises ValidationFailed (422) keyed `origins` (too many) or `origins.<index>` (that entry's fault);
-    surrounding whitespace is ignored, as in every other input.
+    Raises ValidationFailed (422) keyed `origins.<index>` (that entry's fault) or `origins` (more than
+    MAX_ORIGINS_PER_TENANT distinct origins); surrounding whitespace is ignored, as in every input.
     """
-    if len(origins) > MAX_ORIGINS_PER_TENANT:
-        raise ValidationFailed.field(
-            "origins", f"The origins field must not have more than {MAX_ORIGINS_PER_TENANT} items.")
     errors: dict[str, list[str]] = {}
     clean: list[str] = []
     for i, raw in enumerate(origins):
@@ -39,7 +36,11 @@ def normalise_origins(origins: Sequence[str]) -> list[str]:
             errors[f"origins.{i}"] = [f"The origin {exc}."]
     if errors:
         raise ValidationFailed(errors)
-    return list(dict.fromkeys(clean))
+    distinct = list(dict.fromkeys(clean))
+    if len(distinct) > MAX_ORIGINS_PER_TENANT:
+        raise ValidationFailed.field(
+            "origins", f"The origins field must not have more than {MAX_ORIGINS_PER_TENANT} items.")
+    return distinct
 
 
 async def tenant_origins(tenant_id: uuid.UUID) -> list[str]:
