@@ -89,7 +89,7 @@ class TenantCORSMiddleware(CORSMiddleware):
         if "origin" not in headers:
             await super().__call__(scope, receive, send)  # Starlette still adds `Vary: Origin`
             return
-        container = getattr(scope["app"].state, "container", None)
+        container = getattr(getattr(scope.get("app"), "state", None), "container", None)  # None before startup
         snapshot = EMPTY if container is None else await container.cors.snapshot()
         preflight = scope["method"] == "OPTIONS" and "access-control-request-method" in headers
         token = _current.set(_Request(headers, snapshot, container, preflight))
