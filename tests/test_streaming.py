@@ -180,7 +180,10 @@ async def test_manifest_is_valid_hls_adding_up_to_the_track(api, tenant, streams
     assert playlist.is_endlist and playlist.playlist_type == "vod" and playlist.version == 3
     assert playlist.target_duration == 6 and playlist.media_sequence == 0
     durations = [s.duration for s in playlist.segments]
-    assert abs(sum(durations) - track["duration"]) < 1e-6 and max(durations) <= playlist.target_duration
+    # The audio is cut on whole AAC frames (1024 samples at 44.1 kHz): it adds up to the track plus less
+    # than one frame, and each EXTINF rounds to at most the target duration (RFC 8216 §4.3.3.1).
+    assert 0 <= sum(durations) - track["duration"] < 1024 / 44100 + 0.001
+    assert max(round(d) for d in durations) <= playlist.target_duration and durations[-1] <= 6.1
     assert len(durations) == -(-track["duration"] // 6)
     async with httpx.AsyncClient() as client:
         for segment in playlist.segments:

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urljoin, urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
@@ -24,7 +23,7 @@ from yourmusic.errors import (
     InvalidAuthToken, NotFound, StreamingError, StreamingTimeout, SubscriptionRequired, ValidationFailed,
 )
 from yourmusic.integrations.streaming.client import BATCH_LIMIT, StreamingClient
-from yourmusic.integrations.streaming.signing import signed_query
+from yourmusic.integrations.streaming.manifest import sign_manifest
 from yourmusic.models import PlayReport, PlayStart, User
 from yourmusic.services.billing import is_entitled
 from yourmusic.services.scoping import parse_id
@@ -72,27 +71,6 @@ async def ensure_entitled(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
     if not is_entitled(user):
         raise SubscriptionRequired()
     return user
-
-
-def sign_manifest(text: str, manifest_url: str, base_url: str, secret: str, user: str, device: str,
-                  expires: int) -> str:
-    """Every segment URI made absolute on the streaming server and signed for this user and device."""
-    base = urlsplit(base_url.rstrip("/"))
-    out = []
-    for line in text.splitlines():
-        uri = line.strip()
-        if not uri or uri.startswith("#"):
-            out.append(line)
-            continue
-        target = urlsplit(urljoin(manifest_url, uri))
-        if (target.scheme, target.netloc) != (base.scheme, base.netloc) or not target.path.startswith(base.path + "/"):
-            raise StreamingError("The streaming server listed a segment outside itself.")
-        path = target.path[len(base.path):]
-        query = signed_query(secret, path, user, device, expires)
-        if target.query:
-            query = f"{target.query}&{query}"
-        out.append(f"{target.scheme}://{target.netloc}{target.path}?{query}")
-    return "\n".join(out) + "\n"
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ deterministic stream id (uuid5 of the track id). Endpoints:
 
 - `GET /streams?trackids=1,2,...` (API key): `{"streams": [{"trackId", "streamId"|null}]}` in request
   order, at most 50 ids;
-- `GET /streams/{stream_id}/playlist.m3u8` (API key): a VOD HLS media playlist (6 s segments, the
-  last one shorter, adding up to the track's duration), segment URIs relative (`segments/N.ts`);
-  the track id in `X-Track-Id`;
-- `GET /streams/{stream_id}/segments/{n}.ts?user=&device=&exp=&sig=`: the segment, only with a valid,
+- `GET /streams/{stream_id}/playlist.m3u8` (API key): a VOD HLS media playlist (segments of about
+  6 s, the last one shorter, adding up to the track's duration, + less than one AAC frame), segment
+  URIs relative (`segments/N.ts`); the track id in `X-Track-Id`;
+- `GET /streams/{stream_id}/segments/{n}.ts?user=&device=&exp=&sig=`: the segment (MPEG-TS carrying
+  AAC audio: a tone whose pitch derives from the track id, see `audio.py`), only with a valid,
   unexpired signature (see `integrations/streaming/signing.py`);
 - `/_sandbox/stats`, `/_sandbox/reset`, `/_sandbox/faults`: counters and fault injection, as on the
   aggregator sandbox.
@@ -33,16 +34,15 @@ from starlette.routing import Route
 from yourmusic.integrations.aggregator.sandbox.app import ORJSONResponse, _faults, _reset, _stats
 from yourmusic.integrations.aggregator.sandbox.catalog import Catalog, get_catalog
 from yourmusic.integrations.aggregator.sandbox.control import SandboxControl
+from yourmusic.integrations.streaming.sandbox import audio
 from yourmusic.integrations.streaming.signing import verify_segment
 
 STREAM_NAMESPACE = uuid.UUID("6f1d8c62-5b0e-4c47-9a51-2f3f8f2f6b7e")
-SEGMENT_SECONDS = 6
 MAX_BATCH_IDS = 50
 DEFAULT_API_KEY = "yourmusic-streaming-sandbox"
 DEFAULT_SIGNING_SECRET = "yourmusic-streaming-sandbox-secret"
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 _SEGMENT_RE = re.compile(r"^(\d{1,6})\.ts$")
-_TS_PACKET = 188
 
 
 def stream_id_for(track_id: int) -> uuid.UUID:
@@ -52,21 +52,33 @@ def stream_id_for(track_id: int) -> uuid.UUID:
 
 @dataclass(frozen=True, slots=True)
 class Stream:
+    """A streamable track: its stream id, track id and duration (whole seconds, as the catalog says)."""
+
     id: uuid.UUID
     track_id: int
-    duration: int  # whole seconds, as the catalog says
+    duration: int
 
-    def segment_durations(self) -> list[int]:
-        full, rest = divmod(self.duration, SEGMENT_SECONDS)
-        return [SEGMENT_SECONDS] * full + ([rest] if rest else [])
+    def segment_bounds(self) -> list[int]:
+        """AAC frame index where each segment starts, plus the end (see `audio.segment_bounds`)."""
+        return audio.segment_bounds(self.duration)
+
+    def segment_count(self) -> int:
+        return len(self.segment_bounds()) - 1
 
     def playlist(self) -> str:
-        lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{SEGMENT_SECONDS}",
+        """The VOD media playlist: each EXTINF is its segment's encoded audio, to the millisecond."""
+        bounds = self.segment_bounds()
+        lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{audio.SEGMENT_SECONDS}",
                  "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD"]
-        for n, seconds in enumerate(self.segment_durations()):
-            lines += [f"#EXTINF:{seconds:.3f},", f"segments/{n}.ts"]
+        for n, (first, end) in enumerate(zip(bounds, bounds[1:])):
+            lines += [f"#EXTINF:{audio.frames_seconds(end - first):.3f},", f"segments/{n}.ts"]
         lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
+
+    def segment(self, n: int) -> bytes:
+        """Segment n (0-based, < segment_count()) as MPEG-TS bytes: AAC audio of this track's tone."""
+        bounds = self.segment_bounds()
+        return audio.segment(audio.period_for(self.track_id), bounds[n], bounds[n + 1])
 
 
 class StreamIndex:
@@ -88,13 +100,6 @@ class StreamIndex:
 
 def _error(status: int, message: str) -> ORJSONResponse:
     return ORJSONResponse({"error": {"status": status, "message": message}}, status_code=status)
-
-
-def segment_bytes(stream: Stream, n: int) -> bytes:
-    """A tiny stand-in MPEG-TS segment: two 188-byte packets starting with the 0x47 sync byte."""
-    payload = f"{stream.id}:{n}".encode()
-    packet = b"\x47" + payload[: _TS_PACKET - 1].ljust(_TS_PACKET - 1, b"\xff")
-    return packet * 2
 
 
 def create_app(api_key: str | None = None, signing_secret: str = DEFAULT_SIGNING_SECRET, *,
@@ -162,7 +167,7 @@ def create_app(api_key: str | None = None, signing_secret: str = DEFAULT_SIGNING
         control.counts["segment"] += 1
         stream = find(request)
         match = _SEGMENT_RE.match(request.path_params["segment"])
-        if stream is None or match is None or int(match.group(1)) >= len(stream.segment_durations()):
+        if stream is None or match is None or int(match.group(1)) >= stream.segment_count():
             return _error(404, "Segment not found")
         q = request.query_params
         path = f"/streams/{request.path_params['stream_id']}/segments/{request.path_params['segment']}"
@@ -170,7 +175,7 @@ def create_app(api_key: str | None = None, signing_secret: str = DEFAULT_SIGNING
         if refused is not None:
             control.counts[f"segment_refused_{refused}"] += 1
             return _error(403, f"Segment URL refused: {refused}")
-        return Response(segment_bytes(stream, int(match.group(1))), media_type="video/mp2t",
+        return Response(stream.segment(int(match.group(1))), media_type="video/mp2t",
                         headers={"Cache-Control": "private, max-age=60"})
 
     async def http_error(request: Request, exc: Exception) -> Response:
