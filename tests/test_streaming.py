@@ -7,8 +7,12 @@ their signatures), and forwarded play reports are counted by the aggregator sand
 
 from __future__ import annotations
 
+import array
 import asyncio
+import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import av
 import httpx
 import m3u8
 import pytest
@@ -24,8 +29,10 @@ import pytest
 from tests.api import bearer, gql_codes
 from tests.conftest import AGGREGATOR_KEY, STREAMING_KEY, STREAMING_SECRET
 from tests.servers import free_port, start_process, stop_process
-from yourmusic.integrations.streaming.sandbox import stream_id_for
-from yourmusic.integrations.streaming.signing import signed_query
+from yourmusic.integrations.aggregator.sandbox.catalog import get_catalog
+from yourmusic.integrations.streaming.sandbox import StreamIndex, audio, stream_id_for
+from yourmusic.integrations.streaming.sandbox.app import Stream
+from yourmusic.integrations.streaming.signing import signed_query, verify_segment
 from yourmusic.models import PlayReport, PlayStart, User, UserStatus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -233,6 +240,94 @@ async def test_forged_altered_expired_or_other_users_segment_urls_are_refused(ap
             r = await client.get(bad)
             assert r.status_code == 403, why
     assert streams.control.counts["segment_refused_expired"] == 1
+
+
+# --- the segments' audio ------------------------------------------------------------------------------
+
+def _decode(segment: bytes) -> tuple[av.audio.stream.AudioStream, list[tuple[int, array.array]]]:
+    """(the segment's audio stream, [(pts in samples, float samples)] per decoded frame), by PyAV's FFmpeg."""
+    with av.open(io.BytesIO(segment), format="mpegts") as container:
+        stream = container.streams.audio[0]
+        frames = [(round(f.pts * f.time_base * 44100), array.array("f", bytes(f.planes[0]))[: f.samples])
+                  for f in container.decode(stream)]
+        return stream, frames
+
+
+def _pitch(samples: list[float]) -> float:
+    """The fundamental of a steady tone in Hz, from its rising zero crossings (44.1 kHz samples)."""
+    rising = [i for i in range(1, len(samples)) if samples[i - 1] < 0 <= samples[i]]
+    return (len(rising) - 1) * 44100 / (rising[-1] - rising[0])
+
+
+async def test_segments_are_aac_audio_playing_on_and_each_track_its_own_pitch(api, tenant, streams, streaming_server):
+    index = streaming_server.app.state.streams
+    picked = [s for s in index.by_track.values() if 20 <= s.duration <= 40][:1]
+    picked += [s for s in index.by_track.values() if 20 <= s.duration <= 40
+               and audio.period_for(s.track_id) != audio.period_for(picked[0].track_id)][:1]
+    _, udt, _ = await _user(api, tenant)
+    pitches = []
+    async with httpx.AsyncClient() as client:
+        for stream in picked:
+            playlist = m3u8.loads(await _manifest(api, udt, str(stream.track_id)))
+            offset, samples = None, []
+            for segment in playlist.segments:
+                r = await client.get(segment.uri)
+                assert r.status_code == 200 and r.headers["content-type"] == "video/mp2t"
+                decoded_stream, frames = _decode(r.content)
+                codec = decoded_stream.codec_context
+                assert (codec.name, codec.sample_rate, codec.layout.nb_channels) == ("aac", 44100, 1)
+                # Every frame goes on where the previous one stopped, across segments too (timestamps
+                # are the stream's, shifted by the muxer's constant delay), and a segment lasts its EXTINF.
+                offset = frames[0][0] if offset is None else offset
+                for pts, decoded in frames:
+                    assert abs(pts - offset - len(samples)) <= 1, "a gap or an overlap"  # 90 kHz ticks
+                    samples.extend(decoded)
+                assert abs(sum(len(f) for _, f in frames) / 44100 - segment.duration) < 0.001
+            assert abs(len(samples) / 44100 - stream.duration) < 1024 / 44100 + 0.001
+            assert max(abs(x) for x in samples) > 0.2  # a tone, not silence
+            pitch = _pitch(samples[4096:])  # past the first frames (no earlier audio to overlap)
+            assert abs(pitch - audio.pitch_hz(audio.period_for(stream.track_id))) < 1, pitch
+            pitches.append(pitch)
+    assert 100 < min(pitches) and max(pitches) < 1000 and abs(pitches[0] - pitches[1]) > 10
+
+
+def _ffprobe_tracks() -> list[Stream]:
+    """Three streamable tracks of different lengths: the shortest, about four minutes, about ten."""
+    index = StreamIndex(get_catalog())
+    by_length = sorted(index.by_track.values(), key=lambda s: (s.duration, s.track_id))
+    return [by_length[0], next(s for s in by_length if s.duration >= 245 and s.duration % 6),
+            next(s for s in by_length if s.duration >= 590 and s.duration % 6)]
+
+
+async def test_ffprobe_plays_a_subscribers_manifest_to_the_tracks_duration(api, tenant, settings, aggregator_server,
+                                                                          streaming_server, tmp_path):
+    """FFmpeg's own HLS client reads the manifest with the user's token from a server on the embedded
+    default (`./dev serve`: the streaming sandbox mounted in the app), follows every signed segment URL
+    and decodes the audio: as long as the track, whatever its length."""
+    if shutil.which("ffprobe") is None:
+        if os.environ.get("CI"):
+            pytest.fail("ffprobe is missing: .ci/run installs Debian's ffmpeg")
+        pytest.skip("ffprobe is not installed (apt-get install -y ffmpeg)")
+    _, udt, _ = await _user(api, tenant)
+    port = free_port()
+    proc = _serve(settings, aggregator_server, streaming_server, port, tmp_path / "server.log",
+                  STREAMING_URL="sandbox", PLAYS_FORWARD="false")
+    try:
+        for stream in _ffprobe_tracks():
+            probe = subprocess.run(
+                ["ffprobe", "-v", "error", "-headers", f"Authorization: Bearer {udt}\r\n",
+                 "-show_entries", "stream=codec_type,codec_name,sample_rate,channels:frame=nb_samples",
+                 "-of", "json", f"http://127.0.0.1:{port}/api/stream/{stream.id}"],
+                capture_output=True, text=True, timeout=120)
+            assert probe.returncode == 0 and not probe.stderr, probe.stderr
+            found = json.loads(probe.stdout)
+            [audio_stream] = found["streams"]
+            assert (audio_stream["codec_type"], audio_stream["codec_name"], audio_stream["sample_rate"],
+                    audio_stream["channels"]) == ("audio", "aac", "44100", 1)
+            decoded = sum(f["nb_samples"] for f in found["frames"]) / 44100
+            assert abs(decoded - stream.duration) <= 1, (stream.track_id, stream.duration, decoded)
+    finally:
+        stop_process(proc)
 
 
 # --- play reports -------------------------------------------------------------------------------------
