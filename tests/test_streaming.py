@@ -242,6 +242,46 @@ async def test_forged_altered_expired_or_other_users_segment_urls_are_refused(ap
     assert streams.control.counts["segment_refused_expired"] == 1
 
 
+def _with_lines(monkeypatch, *tags: str) -> None:
+    """The streaming sandbox's playlists gain these lines before their first segment (an encrypted or
+    fMP4 stream, say), as another streaming server might send them."""
+    plain = Stream.playlist
+
+    def playlist(self: Stream) -> str:
+        head, first_segment, rest = plain(self).partition("#EXTINF")
+        return head + "".join(tag + "\n" for tag in tags) + first_segment + rest
+
+    monkeypatch.setattr(Stream, "playlist", playlist)
+
+
+async def test_uris_inside_tags_are_signed_too(api, tenant, streams, streaming_server, monkeypatch):
+    _with_lines(monkeypatch, '#EXT-X-KEY:METHOD=AES-128,URI="../../keys/k1.bin",IV=0x0F',
+                '#EXT-X-MAP:URI="init.mp4"')
+    user, udt, device = await _user(api, tenant)
+    text = await _manifest(api, udt)
+    playlist = m3u8.loads(text)
+    key, init = playlist.segments[0].key, playlist.segments[0].init_section
+    for uri, path in ((key.uri, "/keys/k1.bin"), (init.uri, f"/streams/{_sid(STREAMABLE)}/init.mp4")):
+        assert uri.startswith(streaming_server.url + path + "?"), uri  # absolute, not relative to /api/stream/
+        q = {k: v[0] for k, v in parse_qs(urlsplit(uri).query).items()}
+        assert (q["user"], q["device"]) == (user["id"], device)
+        assert verify_segment(STREAMING_SECRET, path, q["user"], q["device"], q["exp"], q["sig"]) is None
+    assert key.iv == "0x0F" and playlist.segments[0].uri.startswith(streaming_server.url)
+    result = await api.gql("query($s:ID!){ streamManifest(streamId:$s) }", {"s": _sid(STREAMABLE)}, udt)
+    assert m3u8.loads(result["data"]["streamManifest"]).segments[0].key.uri.startswith(streaming_server.url + "/keys/")
+
+
+async def test_a_playlist_that_cannot_be_signed_is_a_502(api, tenant, streams, monkeypatch):
+    _with_lines(monkeypatch, '#EXT-X-CONTENT-STEERING:SERVER-URI="steering.json"')
+    user, udt, _ = await _user(api, tenant)
+    r = await api.http.get(f"/api/stream/{_sid(STREAMABLE)}", headers=bearer(udt))
+    assert r.status_code == 502 and r.json()["code"] == "STREAMING_ERROR", r.text
+    assert "steering.json" not in r.text
+    result = await api.gql("query($s:ID!){ streamManifest(streamId:$s) }", {"s": _sid(STREAMABLE)}, udt)
+    assert gql_codes(result) == ["STREAMING_ERROR"]
+    assert await PlayStart.filter(user_id=user["id"]).count() == 0  # nothing played
+
+
 # --- the segments' audio ------------------------------------------------------------------------------
 
 def _decode(segment: bytes) -> tuple[av.audio.stream.AudioStream, list[tuple[int, array.array]]]:
