@@ -14,7 +14,7 @@ import pytest
 
 from tests.servers import free_port
 from yourmusic.integrations.aggregator.sandbox import get_catalog
-from yourmusic.integrations.streaming.sandbox import create_app, stream_id_for
+from yourmusic.integrations.streaming.sandbox import audio, create_app, stream_id_for
 from yourmusic.integrations.streaming.signing import signed_query
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,8 @@ async def test_playlists_and_segments(client):
     assert r.headers["x-track-id"] == "2"
     playlist = m3u8.loads(r.text)
     assert playlist.is_endlist and playlist.target_duration == 6
-    assert sum(s.duration for s in playlist.segments) == 343  # track 2's duration in the catalog
+    # Track 2 lasts 343 s in the catalog; its audio is cut on 1024-sample frames (< 23 ms more).
+    assert 0 <= sum(s.duration for s in playlist.segments) - 343 < 0.024 and len(playlist.segments) == 58
     assert (await client.get(f"/streams/{stream_id_for(1)}/playlist.m3u8", headers=KEY)).status_code == 404
     assert (await client.get("/streams/not-a-uuid/playlist.m3u8", headers=KEY)).status_code == 404
     assert (await client.get(f"/streams/{sid}/playlist.m3u8")).status_code == 401
@@ -66,12 +67,23 @@ async def test_playlists_and_segments(client):
     path = f"/streams/{sid}/segments/0.ts"
     good = signed_query("s", path, "u", "d", int(time.time()) + 60)
     r = await client.get(f"{path}?{good}")
-    assert r.status_code == 200 and r.content[0] == 0x47 and len(r.content) % 188 == 0
+    assert r.status_code == 200 and r.content[0] == 0x47 and len(r.content) % 188 == 0  # MPEG-TS packets
+    assert r.headers["content-type"] == "video/mp2t" and len(r.content) > 20_000  # 6 s of 64 kbit/s audio
     assert (await client.get(f"/streams/{sid}/segments/58.ts?{good}")).status_code == 404  # past the last one (0..57)
     assert (await client.get(f"/streams/{sid}/segments/1.ts?{good}")).status_code == 403  # signed for segment 0
     assert (await client.get(path)).status_code == 403
     stats = (await client.get("/_sandbox/stats")).json()
     assert stats["counts"]["segment_refused_signature"] == 1 and stats["counts"]["segment_refused_missing"] == 1
+
+
+@pytest.mark.parametrize("duration", [1, 5, 6, 7, 12, 343, 5287])
+def test_segments_are_whole_aac_frames_adding_up_to_the_track(duration):
+    bounds = audio.segment_bounds(duration)
+    lengths = [end - first for first, end in zip(bounds, bounds[1:])]
+    assert bounds[0] == 0 and len(lengths) == -(-duration // 6) and all(n > 0 for n in lengths)
+    assert all(n in (258, 259) for n in lengths[:-1])  # 5.991 s or 6.014 s of 44.1 kHz audio
+    assert all(round(audio.frames_seconds(n)) <= 6 for n in lengths)  # RFC 8216: EXTINF rounds to <= target
+    assert 0 <= audio.frames_seconds(bounds[-1]) - duration < audio.frames_seconds(1)
 
 
 async def test_faults(client):
