@@ -9,7 +9,7 @@ and decode to the track's duration (+ less than one frame).
 
 Cost: a tone's period `k` samples is chosen so that `k / gcd(k, 1024)` is small (at most 15): the
 signal inside frame `f` then depends only on `f mod m`, so FFmpeg's AAC encoder runs once per pitch over
-a few warm-up cycles (about 10 ms), and a segment is those `m` packets repeated with their timestamps,
+a few warm-up cycles (10-20 ms), and a segment is those `m` packets repeated with their timestamps,
 muxed into MPEG-TS by FFmpeg (about 1 ms for 6 s). Finished segments are kept in an LRU cache.
 """
 
