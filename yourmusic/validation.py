@@ -1,15 +1,20 @@
-"""Input validation with pydantic, reported in Laravel's 422 shape.
+"""Domain inputs (pydantic, named in the domain's words) and their 422s in Laravel's shape.
 
-REST bodies and GraphQL inputs go through the same models (one place per rule); the messages read
-like Laravel's so legacy clients see what they always saw.
+Each domain's input models live in its service, built from the annotated types here (`Name`,
+`PastDate`, ...): one place per rule. A transport never validates by hand: it hands what the caller sent
+to `parse` (or wraps it in `Submitted`, checked when the resolver reaches it), with `names`, the
+transport's names for the fields whose name differs from the domain's, so a 422 names the field the
+caller sent and its messages read like Laravel's, as legacy clients always saw them.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationError
 from pydantic_core import PydanticCustomError
@@ -99,23 +104,66 @@ def _message(err: Mapping[str, Any], field: str) -> str:
         return f"The {label} field is invalid."
 
 
-def errors_from(exc: ValidationError) -> dict[str, list[str]]:
+NO_NAMES: Mapping[str, str] = {}
+
+
+def errors_from(exc: ValidationError, names: Mapping[str, str] = NO_NAMES) -> dict[str, list[str]]:
+    """Laravel's `{"field.path": ["message", ...]}` of a pydantic error; `names` renames top-level fields
+    (domain name -> the caller's), messages included ("The playlist name field is required.")."""
     out: dict[str, list[str]] = {}
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
+        if loc:
+            loc[0] = names.get(loc[0], loc[0])
         field = ".".join(loc) if loc else "body"
         out.setdefault(field, []).append(_message(err, loc[-1] if loc else "body"))
     return out
 
 
-def parse(model: type[M], data: Any) -> M:
-    """Validate `data` into `model`, raising the contract's 422 on any problem."""
+def parse(model: type[M], data: Any, names: Mapping[str, str] = NO_NAMES) -> M:
+    """Validate `data` (a mapping keyed by `model`'s field names or aliases) into `model`, raising the
+    contract's 422 on any problem; `names` maps the domain's field names to the caller's for the 422."""
     if not isinstance(data, Mapping):
         raise ValidationFailed({"body": ["The request body must be a JSON object."]})
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        raise ValidationFailed(errors_from(exc)) from None
+        raise ValidationFailed(errors_from(exc, names)) from None
+
+
+@dataclass(frozen=True)
+class Submitted(Generic[M]):
+    """What a caller sent for the domain input `model`, validated when the resolver asks (`value()`).
+
+    Resolvers check the caller and look rows up first, so a bad token (401), another's row (403/404)
+    answer before anything about the body (422), as Laravel orders them. `names`: the transport's names of
+    fields named otherwise in the domain, for the 422 (`{"name": "playlist_name"}`).
+    """
+
+    model: type[M]
+    data: Any
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def value(self) -> M:
+        """The validated domain input; ValidationFailed (422) naming the caller's fields."""
+        return parse(self.model, self.data, self.names)
+
+    def invalid(self, field_name: str, message: str) -> ValidationFailed:
+        """A 422 about one domain field found wrong past validation (an unknown catalog id), under the
+        caller's name for it."""
+        alias = self.model.model_fields[field_name].alias if field_name in self.model.model_fields else None
+        return ValidationFailed.field(self.names.get(field_name) or alias or field_name, message)
+
+
+def row_id(value: str | uuid.UUID) -> uuid.UUID:
+    """A path or argument id as a UUID. A string that is no UUID names no row: it becomes the nil UUID,
+    which no row has (ids are uuid4), so the lookup answers the usual 404, after the caller was checked."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return uuid.UUID(int=0)
 
 
 def given(model: BaseModel) -> dict[str, Any]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from yourmusic.context import Context
 from yourmusic.errors import InvalidAuthToken, NotFound
 from yourmusic.models import User
 from yourmusic.services import users as svc
+from yourmusic.validation import Submitted
 
 
 async def me(ctx: Context) -> User:
@@ -18,9 +17,5 @@ async def me(ctx: Context) -> User:
         raise InvalidAuthToken() from None
 
 
-async def update_me(ctx: Context, data: Any) -> User:
-    caller = await ctx.user()
-    try:
-        return await svc.update_user(caller.tenant_id, caller.user_id, data, model=svc.ProfileUpdate)
-    except NotFound:
-        raise InvalidAuthToken() from None
+async def update_me(ctx: Context, update: Submitted[svc.ProfileUpdate]) -> User:
+    return await svc.update_user(await me(ctx), update.value())

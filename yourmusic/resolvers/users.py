@@ -1,33 +1,37 @@
+"""The Users API (client token): the tenant's backend manages its users."""
+
 from __future__ import annotations
 
-from typing import Any
+import uuid
 
 from yourmusic.context import Context
 from yourmusic.models import User
-from yourmusic.pagination import Page
+from yourmusic.pagination import Page, PageArgs
 from yourmusic.services import users as svc
+from yourmusic.validation import Submitted
 
 
-async def users(ctx: Context, args: dict[str, Any]) -> Page[User]:
+async def users(ctx: Context, page: Submitted[PageArgs]) -> Page[User]:
     client = await ctx.client()
-    return await svc.list_users(client.tenant_id, args)
+    return await svc.list_users(client.tenant_id, page.value())
 
 
-async def user(ctx: Context, user_id: Any) -> User:
+async def user(ctx: Context, user_id: uuid.UUID) -> User:
     client = await ctx.client()
     return await svc.get_user(client.tenant_id, user_id)
 
 
-async def create_user(ctx: Context, data: Any) -> User:
+async def create_user(ctx: Context, new: Submitted[svc.UserCreate]) -> User:
     client = await ctx.client()
-    return await svc.create_user(client.tenant_id, data)
+    return await svc.create_user(client.tenant_id, new.value())
 
 
-async def update_user(ctx: Context, user_id: Any, data: Any) -> User:
+async def update_user(ctx: Context, user_id: uuid.UUID, update: Submitted[svc.UserUpdate]) -> User:
     client = await ctx.client()
-    return await svc.update_user(client.tenant_id, user_id, data)
+    found = await svc.get_user(client.tenant_id, user_id)
+    return await svc.update_user(found, update.value())
 
 
-async def delete_user(ctx: Context, user_id: Any) -> None:
+async def delete_user(ctx: Context, user_id: uuid.UUID) -> None:
     client = await ctx.client()
     await svc.delete_user(client.tenant_id, user_id)

@@ -8,9 +8,10 @@ from the one table, so they cannot drift apart.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
@@ -22,6 +23,9 @@ from yourmusic.context import Context
 from yourmusic.db import database_unavailable
 from yourmusic.errors import AppError, ServiceUnavailable, ValidationFailed
 from yourmusic.rest_compat.responses import JSONResponse, error_response, unexpected_error_response
+from yourmusic.validation import Submitted, row_id
+
+M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger("yourmusic.rest")
 
@@ -40,6 +44,19 @@ class Call:
 
     def path(self, name: str) -> str:
         return self.request.path_params[name]
+
+    def id(self, name: str) -> uuid.UUID:
+        """A path id as the domain's UUID (a malformed one names no row: a 404 further down)."""
+        return row_id(self.path(name))
+
+    async def body(self, model: type[M]) -> Submitted[M]:
+        """The JSON body as the input `model` (a domain input, or one under the contract's names),
+        validated when the resolver asks."""
+        return Submitted(model, await self.json())
+
+    def query_as(self, model: type[M]) -> Submitted[M]:
+        """The query string as the input `model`, validated when the resolver asks."""
+        return Submitted(model, self.query)
 
     @property
     def query(self) -> dict[str, str]:

@@ -16,7 +16,7 @@ async def me(call: Call) -> Response:
 
 
 async def update_me(call: Call) -> Response:
-    return JSONResponse(UserOut.dump(await profile.update_me(call.ctx, await call.json())))
+    return JSONResponse(UserOut.dump(await profile.update_me(call.ctx, await call.body(ProfileUpdate))))
 
 
 _TAG = "Profile"

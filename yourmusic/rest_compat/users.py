@@ -13,25 +13,25 @@ from yourmusic.services.users import UserCreate, UserUpdate
 
 
 async def list_users(call: Call) -> Response:
-    page = await users.users(call.ctx, call.query)
+    page = await users.users(call.ctx, call.query_as(PageArgs))
     return JSONResponse(paginator(call.request, page, UserOut))
 
 
 async def create_user(call: Call) -> Response:
-    return JSONResponse(UserOut.dump(await users.create_user(call.ctx, await call.json())), status_code=201)
+    return JSONResponse(UserOut.dump(await users.create_user(call.ctx, await call.body(UserCreate))), status_code=201)
 
 
 async def get_user(call: Call) -> Response:
-    return JSONResponse(UserOut.dump(await users.user(call.ctx, call.path("user_id"))))
+    return JSONResponse(UserOut.dump(await users.user(call.ctx, call.id("user_id"))))
 
 
 async def update_user(call: Call) -> Response:
-    user = await users.update_user(call.ctx, call.path("user_id"), await call.json())
+    user = await users.update_user(call.ctx, call.id("user_id"), await call.body(UserUpdate))
     return JSONResponse(UserOut.dump(user))
 
 
 async def delete_user(call: Call) -> Response:
-    await users.delete_user(call.ctx, call.path("user_id"))
+    await users.delete_user(call.ctx, call.id("user_id"))
     return no_content()
 
 

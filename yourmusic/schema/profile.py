@@ -3,8 +3,9 @@ from __future__ import annotations
 import strawberry
 
 from yourmusic.resolvers import profile as resolvers
-from yourmusic.schema.info import Info, snake_input
+from yourmusic.schema.info import Info, submitted
 from yourmusic.schema.users import User
+from yourmusic.services.users import ProfileUpdate
 
 
 @strawberry.input(description="Partial: only the fields given change. The email is not editable here.")
@@ -25,4 +26,4 @@ class ProfileQuery:
 class ProfileMutation:
     @strawberry.mutation(description="Updates the caller's own profile (a UDT or a session access token).")
     async def update_me(self, info: Info, input: UpdateMeInput) -> User:
-        return User.of(await resolvers.update_me(info.context, snake_input(input)))
+        return User.of(await resolvers.update_me(info.context, submitted(ProfileUpdate, input)))

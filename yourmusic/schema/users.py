@@ -5,9 +5,12 @@ from datetime import date, datetime
 import strawberry
 
 from yourmusic import models
+from yourmusic.pagination import PageArgs
 from yourmusic.resolvers import users as resolvers
-from yourmusic.schema.info import Info, snake_input
+from yourmusic.schema.info import Info, entity_id, submitted
 from yourmusic.schema.pagination import PageMeta
+from yourmusic.services.users import UserCreate, UserUpdate
+from yourmusic.validation import Submitted
 
 UserStatus = strawberry.enum(models.UserStatus, name="UserStatus")
 
@@ -69,25 +72,25 @@ class UpdateUserInput:
 class UsersQuery:
     @strawberry.field(description="Users of the caller's tenant (client token).")
     async def users(self, info: Info, page: int = 1, per_page: int = 15) -> UserPage:
-        result = await resolvers.users(info.context, {"page": page, "per_page": per_page})
+        result = await resolvers.users(info.context, Submitted(PageArgs, {"page": page, "per_page": per_page}))
         return UserPage(data=[User.of(u) for u in result.items], meta=PageMeta.of(result))
 
     @strawberry.field
     async def user(self, info: Info, id: strawberry.ID) -> User:
-        return User.of(await resolvers.user(info.context, id))
+        return User.of(await resolvers.user(info.context, entity_id(id)))
 
 
 @strawberry.type
 class UsersMutation:
     @strawberry.mutation
     async def create_user(self, info: Info, input: CreateUserInput) -> User:
-        return User.of(await resolvers.create_user(info.context, snake_input(input)))
+        return User.of(await resolvers.create_user(info.context, submitted(UserCreate, input)))
 
     @strawberry.mutation
     async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> User:
-        return User.of(await resolvers.update_user(info.context, id, snake_input(input)))
+        return User.of(await resolvers.update_user(info.context, entity_id(id), submitted(UserUpdate, input)))
 
     @strawberry.mutation(description="Deletes the user and everything that belongs to them. True when done.")
     async def delete_user(self, info: Info, id: strawberry.ID) -> bool:
-        await resolvers.delete_user(info.context, id)
+        await resolvers.delete_user(info.context, entity_id(id))
         return True

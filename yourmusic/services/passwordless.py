@@ -26,7 +26,7 @@ from yourmusic.services.ratelimit import RateLimiter
 from yourmusic.services.scoping import of_tenant
 from yourmusic.services.sessions import OnboardingRequired, Session, SessionService
 from yourmusic.services.tenancy import get_tenant_by_slug
-from yourmusic.services.users import create_user, email_key
+from yourmusic.services.users import UserCreate, create_user, email_key
 from yourmusic.validation import Input, Name, PastDate, parse
 
 log = logging.getLogger("yourmusic.passwordless")
@@ -162,12 +162,10 @@ class PasswordlessService:
         onboarding = await self.sessions.consume_onboarding(body.onboarding_token)
         user = await self._user_by_key(onboarding.tenant_id, onboarding.email_key)
         if user is None:
-            fields = {
-                "first_name": body.first_name, "last_name": body.last_name,
-                "email": onboarding.email, "date_of_birth": body.date_of_birth.isoformat(),
-            }
+            new = UserCreate(first_name=body.first_name, last_name=body.last_name, email=onboarding.email,
+                             date_of_birth=body.date_of_birth)
             try:
-                user = await create_user(onboarding.tenant_id, fields)
+                user = await create_user(onboarding.tenant_id, new)
             except ValidationFailed:  # the address got an account meanwhile: reuse it
                 user = await self._user_by_key(onboarding.tenant_id, onboarding.email_key)
                 if user is None:

@@ -27,10 +27,9 @@ def of_tenant(model: type[M], tenant_id: uuid.UUID) -> QuerySet[M]:
     return model.filter(tenant_id=tenant_id)
 
 
-async def get_of_tenant(model: type[M], tenant_id: uuid.UUID, object_id: Any, *, what: str) -> M:
+async def get_of_tenant(model: type[M], tenant_id: uuid.UUID, object_id: uuid.UUID, *, what: str) -> M:
     """The row with this id in this tenant, or NOT_FOUND (also for ids of other tenants)."""
-    pk = parse_id(object_id)
-    row = None if pk is None else await of_tenant(model, tenant_id).get_or_none(id=pk)
+    row = await of_tenant(model, tenant_id).get_or_none(id=object_id)
     if row is None:
         raise NotFound(f"{what} not found.")
     return row

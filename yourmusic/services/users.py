@@ -1,10 +1,12 @@
-"""Users of a tenant: listing, creation, partial updates, deletion."""
+"""Users of a tenant: listing, creation, partial updates, deletion.
+
+Inputs are the domain's models below (validated by the transports through `validation.Submitted`);
+answers are `models.User` rows, which each transport shapes.
+"""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
 from pydantic import EmailStr
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -13,10 +15,12 @@ from yourmusic.errors import ValidationFailed
 from yourmusic.models import User
 from yourmusic.pagination import Page, PageArgs, paginate
 from yourmusic.services.scoping import get_of_tenant, of_tenant
-from yourmusic.validation import Input, Name, PastDate, given, parse
+from yourmusic.validation import Input, Name, PastDate, given
 
 
 class UserCreate(Input):
+    """A new user of a tenant: names, a unique (per tenant, case-insensitive) email, a past birth date."""
+
     first_name: Name
     last_name: Name
     email: EmailStr
@@ -54,17 +58,18 @@ async def _email_taken(tenant_id: uuid.UUID, email: str, *, except_id: uuid.UUID
 _TAKEN = ValidationFailed.field("email", "The email has already been taken.")
 
 
-async def list_users(tenant_id: uuid.UUID, args: dict[str, Any]) -> Page[User]:
-    page = parse(PageArgs, args)
+async def list_users(tenant_id: uuid.UUID, page: PageArgs) -> Page[User]:
+    """One page of the tenant's users, oldest first."""
     return await paginate(of_tenant(User, tenant_id).order_by("created_at", "id"), page)
 
 
-async def get_user(tenant_id: uuid.UUID, user_id: Any) -> User:
+async def get_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
+    """The user, or NotFound (also for another tenant's)."""
     return await get_of_tenant(User, tenant_id, user_id, what="User")
 
 
-async def create_user(tenant_id: uuid.UUID, data: Any) -> User:
-    body = parse(UserCreate, data)
+async def create_user(tenant_id: uuid.UUID, body: UserCreate) -> User:
+    """The new user; ValidationFailed (`email`) when the address is taken in this tenant."""
     if await _email_taken(tenant_id, body.email):
         raise ValidationFailed(_TAKEN.errors)
     try:
@@ -73,13 +78,13 @@ async def create_user(tenant_id: uuid.UUID, data: Any) -> User:
         raise ValidationFailed(_TAKEN.errors) from None
 
 
-async def update_user(tenant_id: uuid.UUID, user_id: Any, data: Any, *, model: type[Input] = UserUpdate) -> User:
-    user = await get_user(tenant_id, user_id)
-    changes = given(parse(model, data))
+async def update_user(user: User, update: UserUpdate | ProfileUpdate) -> User:
+    """The user with the fields `update` was given changed (none given: unchanged, not saved)."""
+    changes = given(update)
     if not changes:
         return user
     if "email" in changes:
-        if await _email_taken(tenant_id, changes["email"], except_id=user.id):
+        if await _email_taken(user.tenant_id, changes["email"], except_id=user.id):  # type: ignore[attr-defined]
             raise ValidationFailed(_TAKEN.errors)
         changes["email_key"] = email_key(changes["email"])
     user.update_from_dict(changes)
@@ -90,7 +95,8 @@ async def update_user(tenant_id: uuid.UUID, user_id: Any, data: Any, *, model: t
     return user
 
 
-async def delete_user(tenant_id: uuid.UUID, user_id: Any) -> None:
+async def delete_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Deletes the user and what is theirs (cascade); NotFound as `get_user`."""
     user = await get_user(tenant_id, user_id)
     async with in_transaction():
         await user.delete()
