@@ -31,7 +31,7 @@ async def _with_db(fn: Callable[[], Awaitable[T]]) -> T:
 async def seed_demo() -> dict[str, str] | None:
     """On the very first start (no tenant at all), create the demo tenant and one client."""
     from yourmusic.models import Tenant
-    from yourmusic.services.home import DEMO_PAGE, set_page
+    from yourmusic.services.home import DEMO_PAGE, HomePageInput, set_page
     from yourmusic.services.tenancy import create_client, create_tenant
 
     if await Tenant.exists():
@@ -39,7 +39,7 @@ async def seed_demo() -> dict[str, str] | None:
     settings = get_settings()
     tenant = await create_tenant(settings.demo_tenant_slug, "YourMusic Demo")
     issued = await create_client(tenant, "demo backend")
-    await set_page(tenant.id, DEMO_PAGE)
+    await set_page(tenant.id, HomePageInput.model_validate(DEMO_PAGE))
     await seed_demo_billing(tenant.id)
     return {"tenant": tenant.slug, "client_id": issued.client.client_id, "client_secret": issued.secret}
 

@@ -10,6 +10,7 @@ from yourmusic.errors import NotFound, ValidationFailed
 from yourmusic.principals import UserPrincipal
 from yourmusic.services import home as svc
 from yourmusic.services.tenancy import get_tenant_by_slug
+from yourmusic.validation import Submitted
 
 
 async def _audience(ctx: Context) -> tuple[uuid.UUID, uuid.UUID | None]:
@@ -28,7 +29,7 @@ async def _audience(ctx: Context) -> tuple[uuid.UUID, uuid.UUID | None]:
     return tenant.id, None
 
 
-async def home(ctx: Context) -> dict[str, Any]:
+async def home(ctx: Context) -> svc.HomeView:
     """The resolved page; a guest's is shared by every guest of the tenant for a short while."""
     tenant_id, user_id = await _audience(ctx)
     container = ctx.container
@@ -36,15 +37,20 @@ async def home(ctx: Context) -> dict[str, Any]:
     bound = svc.Loaders(track=loaders.track_by_id.load, release=loaders.release_by_id.load,
                         artist=loaders.artist_by_id.load)
 
-    async def build() -> dict[str, Any]:
+    async def build() -> svc.HomeView:
         return await svc.resolve(await svc.get_page(tenant_id), tenant_id, user_id, bound, container.catalog)
 
     if user_id is not None:
         return await build()
-    return await container.cache.fetch(svc.guest_cache_key(tenant_id), svc.GUEST_TTL, build)
+
+    async def build_json() -> dict[str, Any]:
+        return (await build()).model_dump(mode="json")
+
+    cached = await container.cache.fetch(svc.guest_cache_key(tenant_id), svc.GUEST_TTL, build_json)
+    return svc.HomeView.model_validate(cached)
 
 
-async def set_home(ctx: Context, data: Any) -> dict[str, Any]:
+async def set_home(ctx: Context, page: Submitted[svc.HomePageInput]) -> svc.HomeView:
     client = await ctx.client()
-    await svc.set_page(client.tenant_id, data, ctx.container.cache)
+    await svc.set_page(client.tenant_id, page.value(), ctx.container.cache)
     return await home(ctx)

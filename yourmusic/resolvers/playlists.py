@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from yourmusic.context import Context
-from yourmusic.errors import NotFound, ValidationFailed
+from yourmusic.errors import NotFound
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import Page
 from yourmusic.services import playlists as svc
+from yourmusic.validation import Submitted
 
 
-async def _known_tracks(ctx: Context, track_ids: list[str], field: str) -> None:
-    """422 when the catalog does not know a track (one batched lookup for the whole list)."""
+async def _known_tracks(ctx: Context, track_ids: list[str], submitted: Submitted[Any], field: str) -> None:
+    """422 on `field` when the catalog does not know a track (one batched lookup for the whole list)."""
     loader = ctx.loaders.track_by_id
     found = await asyncio.gather(*(loader.load(t) for t in dict.fromkeys(track_ids)), return_exceptions=True)
     for track_id, outcome in zip(dict.fromkeys(track_ids), found):
         if isinstance(outcome, NotFound):
-            raise ValidationFailed.field(field, f"The track {track_id} does not exist in the catalog.")
+            raise submitted.invalid(field, f"The track {track_id} does not exist in the catalog.")
         if isinstance(outcome, BaseException):
             raise outcome
 
 
-async def _owned(ctx: Context, playlist_id: Any) -> Playlist:
+async def _owned(ctx: Context, playlist_id: uuid.UUID) -> Playlist:
     me = await ctx.user()
     return await svc.get_owned(me.tenant_id, me.user_id, playlist_id)
 
@@ -33,59 +35,59 @@ async def my_playlists(ctx: Context) -> list[Playlist]:
     return await svc.mine(me.tenant_id, me.user_id)
 
 
-async def search(ctx: Context, args: dict[str, Any]) -> Page[Playlist]:
+async def search(ctx: Context, query: Submitted[svc.PlaylistSearch]) -> Page[Playlist]:
     me = await ctx.user()
-    return await svc.search(me.tenant_id, me.user_id, args)
+    return await svc.search(me.tenant_id, me.user_id, query.value())
 
 
-async def playlist(ctx: Context, playlist_id: Any) -> Playlist:
+async def playlist(ctx: Context, playlist_id: uuid.UUID) -> Playlist:
     me = await ctx.user()
     return await svc.get_visible(me.tenant_id, me.user_id, playlist_id)
 
 
-async def create(ctx: Context, data: Any) -> Playlist:
+async def create(ctx: Context, new: Submitted[svc.NewPlaylist]) -> Playlist:
     me = await ctx.user()
-    return await svc.create(me.tenant_id, me.user_id, data)
+    return await svc.create(me.tenant_id, me.user_id, new.value())
 
 
-async def update(ctx: Context, playlist_id: Any, data: Any) -> Playlist:
-    me = await ctx.user()
-    return await svc.update(me.tenant_id, me.user_id, playlist_id, data)
+async def update(ctx: Context, playlist_id: uuid.UUID, update: Submitted[svc.PlaylistUpdate]) -> Playlist:
+    owned = await _owned(ctx, playlist_id)  # 404/403 before 422: the body reveals nothing
+    return await svc.update(owned, update.value())
 
 
-async def delete(ctx: Context, playlist_id: Any) -> None:
-    me = await ctx.user()
-    await svc.delete(me.tenant_id, me.user_id, playlist_id)
+async def delete(ctx: Context, playlist_id: uuid.UUID) -> None:
+    await svc.delete(await _owned(ctx, playlist_id))
 
 
-async def tracks(ctx: Context, playlist_id: Any, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
+async def tracks(ctx: Context, playlist_id: uuid.UUID, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
     me = await ctx.user()
     found = await svc.get_visible(me.tenant_id, me.user_id, playlist_id)
     return await svc.entries(found, offset, limit)
 
 
-async def add_track(ctx: Context, playlist_id: Any, data: Any) -> PlaylistTrack:
-    owned = await _owned(ctx, playlist_id)  # 404/403 before 422: the body reveals nothing
-    track_id = svc.parse_add(data)
-    await _known_tracks(ctx, [track_id], "track_id")
+async def add_track(ctx: Context, playlist_id: uuid.UUID, track: Submitted[svc.TrackRef]) -> PlaylistTrack:
+    owned = await _owned(ctx, playlist_id)
+    track_id = track.value().track_id
+    await _known_tracks(ctx, [track_id], track, "track_id")
     return await svc.add_track(owned, track_id)
 
 
-async def replace_tracks(ctx: Context, playlist_id: Any, data: Any) -> list[PlaylistTrack]:
+async def replace_tracks(ctx: Context, playlist_id: uuid.UUID,
+                         tracks: Submitted[svc.TrackReplace]) -> list[PlaylistTrack]:
     owned = await _owned(ctx, playlist_id)
-    track_ids = svc.parse_replace(data)
-    await _known_tracks(ctx, track_ids, "tracks")
+    track_ids = [ref.track_id for ref in tracks.value().tracks]
+    await _known_tracks(ctx, track_ids, tracks, "tracks")
     return await svc.replace_tracks(owned, track_ids)
 
 
-async def remove_track(ctx: Context, playlist_id: Any, entry_id: Any) -> None:
+async def remove_track(ctx: Context, playlist_id: uuid.UUID, entry_id: uuid.UUID) -> None:
     await svc.remove_track(await _owned(ctx, playlist_id), entry_id)
 
 
-async def move_track(ctx: Context, playlist_id: Any, entry_id: Any, data: Any) -> PlaylistTrack:
+async def move_track(ctx: Context, playlist_id: uuid.UUID, entry_id: uuid.UUID,
+                     move: Submitted[svc.EntryMove]) -> PlaylistTrack:
     owned = await _owned(ctx, playlist_id)
-    order = svc.parse_move(data)
-    return await svc.move_track(owned, entry_id, order)
+    return await svc.move_track(owned, entry_id, move.value().position)
 
 
 async def catalog_tracks(ctx: Context, entries: list[PlaylistTrack]) -> list[dict[str, Any] | None]:

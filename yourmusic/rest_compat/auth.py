@@ -14,10 +14,14 @@ from starlette.responses import Response
 from yourmusic.errors import OAuthError
 from yourmusic.resolvers import auth
 from yourmusic.rest_compat.core import OAUTH2, Call, Operation
+from yourmusic.rest_compat.names import DEVICE, contract_input
 from yourmusic.rest_compat.responses import JSONResponse
 from yourmusic.rest_compat.shapes import ClientTokenOut, DelegationTokenOut
-from yourmusic.services.client_auth import UdtRequest
+from yourmusic.services.client_auth import DeviceRef
 from yourmusic.validation import Input
+
+
+UdtRequest = contract_input(DeviceRef, "UdtRequest", DEVICE)
 
 
 class TokenRequest(Input):
@@ -68,7 +72,7 @@ async def issue_token(call: Call) -> Response:
 
 
 async def mint_udt(call: Call) -> Response:
-    token = await auth.mint_user_delegation_token(call.ctx, call.path("user_id"), await call.json())
+    token = await auth.mint_user_delegation_token(call.ctx, call.id("user_id"), await call.body(UdtRequest))
     return JSONResponse(DelegationTokenOut.dump(token), headers={"Cache-Control": "no-store"})
 
 

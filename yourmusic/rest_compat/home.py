@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
+import orjson
 from starlette.responses import Response
 
 from yourmusic.resolvers import home
 from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Operation
+from yourmusic.rest_compat.names import PLAYLIST, contract_shape
 from yourmusic.rest_compat.responses import JSONResponse
 from yourmusic.services import home as svc
 from yourmusic.services.home import HomePageInput
+from yourmusic.services.playlists import PlaylistCard
+
+# A playlist item of the page: the contract's playlist with its `track_count`.
+HomePlaylistOut = contract_shape(PlaylistCard, "HomePlaylistOut", PLAYLIST)
 
 _PAGE = {
     "type": "object",
@@ -27,9 +36,34 @@ _PAGE = {
 }
 
 
-def _page_response(call: Call, page: dict) -> Response:
-    body = svc.encode(page)
-    tag = svc.etag(body)
+def _item(item: Any) -> Any:
+    if isinstance(item, PlaylistCard):
+        return HomePlaylistOut.dump(item)
+    if isinstance(item, svc.Banner):
+        target = HomePlaylistOut.dump(item.playlist) if item.playlist else (item.release or item.artist)
+        return {"title": item.title, "subtitle": item.subtitle, "image": item.image,
+                "link": {"kind": item.link.kind, "id": item.link.id}, "target": target}
+    return item  # the aggregator's JSON, as it came
+
+
+def page_json(view: svc.HomeView) -> dict[str, Any]:
+    """The contract's `{"page": {...}, "modules": [...]}` of a resolved page."""
+    info = view.page
+    return {
+        "page": {"id": str(info.id) if info.id else None, "slug": info.slug, "title": info.title,
+                 "updated_at": info.updated_at.isoformat().replace("+00:00", "Z") if info.updated_at else None},
+        "modules": [{"id": m.id, "type": m.type, "title": m.title, "position": m.position,
+                     "items": [_item(i) for i in m.items]} for m in view.modules],
+    }
+
+
+def etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _page_response(call: Call, view: svc.HomeView) -> Response:
+    body = orjson.dumps(page_json(view))
+    tag = etag(body)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Authorization, X-Tenant"}
     if tag in [t.strip() for t in call.request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
@@ -41,7 +75,7 @@ async def get_home(call: Call) -> Response:
 
 
 async def put_home(call: Call) -> Response:
-    return JSONResponse(await home.set_home(call.ctx, await call.json()))
+    return JSONResponse(page_json(await home.set_home(call.ctx, await call.body(HomePageInput))))
 
 
 OPERATIONS = [

@@ -4,7 +4,8 @@ The domain says `name` and `position`; the REST contract says `playlist_name` an
 `{domain field: contract field}`, the one place a domain's fields are renamed. REST reads and documents
 its bodies through `contract_input` (the domain input under the contract's names: one definition of
 every rule); GraphQL hands the same maps to `Submitted`, because GraphQL validation errors carry the REST
-field names (README, "Errors").
+field names (README, "Errors"). `contract_shape` does the same for answers: the domain's value shape
+under the contract's names.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
+from yourmusic.rest_compat.shapes import Shape
+from yourmusic.validation import NO_NAMES
+
 M = TypeVar("M", bound=BaseModel)
 
 PLAYLIST: Mapping[str, str] = {"name": "playlist_name"}
-PLAYLIST_ENTRY: Mapping[str, str] = {"position": "order", "track_ids": "tracks"}
+PLAYLIST_ENTRY: Mapping[str, str] = {"position": "order"}
+DEVICE: Mapping[str, str] = {"device_id": "deviceId"}  # the reference's spelling of #4's body
 
 
 def contract_input(model: type[M], title: str, names: Mapping[str, str]) -> type[M]:
@@ -33,3 +38,17 @@ def contract_input(model: type[M], title: str, names: Mapping[str, str]) -> type
         else:
             fields[domain] = (annotated, Field(default=info.default, alias=contract, description=info.description))
     return create_model(title, __base__=model, __doc__=model.__doc__, **fields)
+
+
+def contract_shape(model: type[BaseModel], title: str, names: Mapping[str, str] = NO_NAMES,
+                   omit: tuple[str, ...] = ()) -> type[Shape]:
+    """The contract's JSON shape (a `Shape`, documented as the component `title`) of the domain value
+    `model`: the same fields, those of `names` under the contract's names, those of `omit` left out."""
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in omit:
+            continue
+        default = ... if info.is_required() else info.default
+        fields[name] = (info.annotation, Field(default, serialization_alias=names.get(name),
+                                               description=info.description))
+    return create_model(title, __base__=Shape, __doc__=model.__doc__, **fields)

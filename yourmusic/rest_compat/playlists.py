@@ -14,10 +14,17 @@ from yourmusic.errors import ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.resolvers import playlists
 from yourmusic.rest_compat.core import UDT, Call, Operation
+from yourmusic.rest_compat.names import PLAYLIST, PLAYLIST_ENTRY, contract_input, contract_shape
 from yourmusic.rest_compat.responses import JSONResponse, no_content
 from yourmusic.rest_compat.shapes import Paginator, Shape, paginator
-from yourmusic.services.playlists import PlaylistCreate, PlaylistSearch, PlaylistUpdate, TrackMove, TrackRef, TrackReplace
+from yourmusic.services import playlists as svc
+from yourmusic.services.playlists import PlaylistSearch, TrackRef, TrackReplace
 from yourmusic.validation import Input
+
+PlaylistCreate = contract_input(svc.NewPlaylist, "PlaylistCreate", PLAYLIST)
+PlaylistUpdate = contract_input(svc.PlaylistUpdate, "PlaylistUpdate", PLAYLIST)
+TrackMove = contract_input(svc.EntryMove, "TrackMove", PLAYLIST_ENTRY)
+PlaylistOut = contract_shape(svc.PlaylistCard, "PlaylistOut", PLAYLIST, omit=("track_count",))
 
 
 class PlaylistTrackOut(Shape):
@@ -30,17 +37,7 @@ class PlaylistTrackOut(Shape):
     track: dict[str, Any] | None = Field(default=None, description="Catalog details (aggregator's track JSON).")
 
 
-class PlaylistOut(Shape):
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    user_id: uuid.UUID
-    playlist_name: str = Field(validation_alias="name")
-    public: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class PlaylistWithTracksOut(PlaylistOut):
+class PlaylistWithTracksOut(PlaylistOut):  # type: ignore[valid-type,misc]
     # Only with `?with=tracks` (schemathesis: the schema required it on every answer).
     tracks: list[PlaylistTrackOut] = Field(default_factory=list, description="Present with `?with=tracks`.")
 
@@ -65,7 +62,7 @@ async def _entries(ctx: Context, entries: list[PlaylistTrack]) -> list[dict[str,
 
 
 async def search(call: Call) -> Response:
-    page = await playlists.search(call.ctx, call.query)
+    page = await playlists.search(call.ctx, call.query_as(PlaylistSearch))
     return JSONResponse(paginator(call.request, page, PlaylistOut))
 
 
@@ -74,14 +71,14 @@ async def mine(call: Call) -> Response:
 
 
 async def create(call: Call) -> Response:
-    return JSONResponse(PlaylistOut.dump(await playlists.create(call.ctx, await call.json())), status_code=201)
+    return JSONResponse(PlaylistOut.dump(await playlists.create(call.ctx, await call.body(PlaylistCreate))), status_code=201)
 
 
 async def get(call: Call) -> Response:
     wanted = call.query.get("with")
     if wanted is not None and wanted != "tracks":
         raise ValidationFailed.field("with", "The selected with is invalid.")
-    found: Playlist = await playlists.playlist(call.ctx, call.path("playlist_id"))
+    found: Playlist = await playlists.playlist(call.ctx, call.id("playlist_id"))
     body = PlaylistOut.dump(found)
     if wanted == "tracks":
         body["tracks"] = await _entries(call.ctx, await playlists.tracks(call.ctx, found.id))
@@ -89,37 +86,37 @@ async def get(call: Call) -> Response:
 
 
 async def update(call: Call) -> Response:
-    found = await playlists.update(call.ctx, call.path("playlist_id"), await call.json())
+    found = await playlists.update(call.ctx, call.id("playlist_id"), await call.body(PlaylistUpdate))
     return JSONResponse(PlaylistOut.dump(found))
 
 
 async def delete(call: Call) -> Response:
-    await playlists.delete(call.ctx, call.path("playlist_id"))
+    await playlists.delete(call.ctx, call.id("playlist_id"))
     return no_content()
 
 
 async def list_tracks(call: Call) -> Response:
-    return JSONResponse(await _entries(call.ctx, await playlists.tracks(call.ctx, call.path("playlist_id"))))
+    return JSONResponse(await _entries(call.ctx, await playlists.tracks(call.ctx, call.id("playlist_id"))))
 
 
 async def add_track(call: Call) -> Response:
-    entry = await playlists.add_track(call.ctx, call.path("playlist_id"), await call.json())
+    entry = await playlists.add_track(call.ctx, call.id("playlist_id"), await call.body(TrackRef))
     return JSONResponse(_entry(entry), status_code=201)
 
 
 async def replace_tracks(call: Call) -> Response:
-    entries = await playlists.replace_tracks(call.ctx, call.path("playlist_id"), await call.json())
+    entries = await playlists.replace_tracks(call.ctx, call.id("playlist_id"), await call.body(TrackReplace))
     return JSONResponse([_entry(e) for e in entries])
 
 
 async def remove_track(call: Call) -> Response:
-    await playlists.remove_track(call.ctx, call.path("playlist_id"), call.path("playlistTrackId"))
+    await playlists.remove_track(call.ctx, call.id("playlist_id"), call.id("playlistTrackId"))
     return no_content()
 
 
 async def move_track(call: Call) -> Response:
-    entry = await playlists.move_track(call.ctx, call.path("playlist_id"), call.path("playlistTrackId"),
-                                       await call.json())
+    entry = await playlists.move_track(call.ctx, call.id("playlist_id"), call.id("playlistTrackId"),
+                                       await call.body(TrackMove))
     return JSONResponse(_entry(entry))
 
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 import strawberry
 
 from yourmusic.resolvers import auth as resolvers
-from yourmusic.schema.info import Info
+from yourmusic.rest_compat.names import DEVICE
+from yourmusic.schema.info import Info, entity_id
+from yourmusic.services.client_auth import DeviceRef
+from yourmusic.validation import Submitted
 
 
 @strawberry.type
@@ -33,5 +36,6 @@ class ClientAuthMutation:
     async def mint_user_delegation_token(
         self, info: Info, user_id: strawberry.ID, device_id: strawberry.ID
     ) -> UserDelegationToken:
-        t = await resolvers.mint_user_delegation_token(info.context, user_id, {"deviceId": device_id})
+        device = Submitted(DeviceRef, {"device_id": device_id}, DEVICE)
+        t = await resolvers.mint_user_delegation_token(info.context, entity_id(user_id), device)
         return UserDelegationToken(token=t.token, token_type=t.token_type, expires_in=t.expires_in)

@@ -11,10 +11,8 @@ from yourmusic.resolvers import home as resolvers
 from yourmusic.schema.catalog import Artist, Release, Track
 from yourmusic.schema.info import Info
 from yourmusic.schema.playlists import Playlist
-
-
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+from yourmusic.services import home as svc
+from yourmusic.validation import Submitted
 
 
 @strawberry.type
@@ -106,13 +104,12 @@ class Home:
     modules: list[HomeModule]
 
 
-def _hero(item: dict[str, Any]) -> HeroBanner:
-    kind, target = item["link"]["kind"], item["target"]
-    return HeroBanner(title=item["title"], subtitle=item.get("subtitle"), image=item.get("image"), link_kind=kind,
-                      link_id=strawberry.ID(str(item["link"]["id"])),
-                      release=Release.of(target) if kind == "release" else None,
-                      artist=Artist.of(target) if kind == "artist" else None,
-                      playlist=Playlist.from_json(target) if kind == "playlist" else None)
+def _hero(item: svc.Banner) -> HeroBanner:
+    return HeroBanner(title=item.title, subtitle=item.subtitle, image=item.image, link_kind=item.link.kind,
+                      link_id=strawberry.ID(item.link.id),
+                      release=Release.of(item.release) if item.release else None,
+                      artist=Artist.of(item.artist) if item.artist else None,
+                      playlist=Playlist.of(item.playlist) if item.playlist else None)
 
 
 _BUILDERS: dict[str, tuple[type, Any]] = {
@@ -121,20 +118,20 @@ _BUILDERS: dict[str, tuple[type, Any]] = {
     "track_list": (TrackListModule, Track.of),
     "artist_grid": (ArtistGridModule, Artist.of),
     "new_releases": (NewReleasesModule, Release.of),
-    "public_playlists": (PublicPlaylistsModule, Playlist.from_json),
-    "your_playlists": (YourPlaylistsModule, Playlist.from_json),
+    "public_playlists": (PublicPlaylistsModule, Playlist.of),
+    "your_playlists": (YourPlaylistsModule, Playlist.of),
 }
 
 
-def to_home(page: dict[str, Any]) -> Home:
+def to_home(view: svc.HomeView) -> Home:
     modules = []
-    for m in page["modules"]:
-        cls, build = _BUILDERS[m["type"]]
-        modules.append(cls(id=strawberry.ID(m["id"]), title=m["title"], position=m["position"],
-                           items=[build(i) for i in m["items"]]))
-    info = page["page"]
-    return Home(page=HomePageInfo(id=strawberry.ID(info["id"]) if info["id"] else None, slug=info["slug"],
-                                  title=info["title"], updated_at=_when(info["updated_at"])), modules=modules)
+    for m in view.modules:
+        cls, build = _BUILDERS[m.type]
+        modules.append(cls(id=strawberry.ID(m.id), title=m.title, position=m.position,
+                           items=[build(i) for i in m.items]))
+    info = view.page
+    return Home(page=HomePageInfo(id=strawberry.ID(str(info.id)) if info.id else None, slug=info.slug,
+                                  title=info.title, updated_at=info.updated_at), modules=modules)
 
 
 @strawberry.input(description="One module; which fields apply depends on `type`.")
@@ -180,5 +177,5 @@ class HomeQuery:
 class HomeMutation:
     @strawberry.mutation(description="Sets the tenant's home page (client token); answers the page as guests see it.")
     async def set_home_page(self, info: Info, input: HomePageSetInput) -> Home:
-        data = {"title": input.title, "modules": [_module_body(m) for m in input.modules]}
-        return to_home(await resolvers.set_home(info.context, data))
+        page = Submitted(svc.HomePageInput, {"title": input.title, "modules": [_module_body(m) for m in input.modules]})
+        return to_home(await resolvers.set_home(info.context, page))

@@ -11,7 +11,7 @@ from yourmusic.errors import OAuthError
 from yourmusic.security.tokens import TokenService
 from yourmusic.services.tenancy import authenticate_client
 from yourmusic.services.users import get_user
-from yourmusic.validation import Input, parse
+from yourmusic.validation import Input, Submitted
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,10 @@ class DelegationToken:
     token_type: str = "Bearer"
 
 
-class UdtRequest(Input):
-    deviceId: uuid.UUID  # noqa: N815 - the reference's spelling
+class DeviceRef(Input):
+    """The device a user token is for."""
+
+    device_id: uuid.UUID
 
 
 def _text(value: Any) -> str | None:
@@ -55,9 +57,9 @@ async def issue_client_token(
 
 
 async def mint_user_delegation_token(
-    tokens: TokenService, ttl: int, tenant_id: uuid.UUID, user_id: Any, data: Any
+    tokens: TokenService, ttl: int, tenant_id: uuid.UUID, user_id: uuid.UUID, device: Submitted[DeviceRef]
 ) -> DelegationToken:
+    """A UDT (`ttl` seconds) for the tenant's user on one device; NotFound before the device is checked."""
     user = await get_user(tenant_id, user_id)
-    body = parse(UdtRequest, data)
-    token = tokens.issue("udt", tenant_id, str(user.id), ttl, device_id=body.deviceId)
+    token = tokens.issue("udt", tenant_id, str(user.id), ttl, device_id=device.value().device_id)
     return DelegationToken(token=token, expires_in=ttl)

@@ -3,27 +3,29 @@
 Resolution gathers every module's release, track and artist ids and asks the dataloaders for all of
 them at once, so a page costs one batch call per entity kind (per 50 ids), not one per module. A module
 whose source fails upstream is left out; the rest of the page still answers.
+
+The resolved page is a domain value (`HomeView`); each transport shapes it (REST adds its ETag).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import orjson
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from yourmusic.cache import CacheStore
 from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
 from yourmusic.models import HomePage, Playlist
 from yourmusic.services import playlists as playlist_svc
 from yourmusic.services.catalog import CatalogService
-from yourmusic.validation import Input, Name, errors_from, parse
+from yourmusic.services.playlists import PlaylistCard
+from yourmusic.validation import Input, Name, errors_from
 
 log = logging.getLogger("yourmusic.home")
 
@@ -99,13 +101,14 @@ _MODULE = TypeAdapter(Module)
 
 
 class HomePageInput(Input):
+    """A tenant's page: a title and its modules in order (each checked by its type in `validate_page`)."""
+
     title: Name
     modules: Annotated[list[dict[str, Any]], Field(max_length=MAX_MODULES)]
 
 
-def validate_page(data: Any) -> tuple[str, list[dict[str, Any]]]:
+def validate_page(body: HomePageInput) -> tuple[str, list[dict[str, Any]]]:
     """The page title and its modules as stored: each validated by its type, with an id and a position."""
-    body = parse(HomePageInput, data)
     errors: dict[str, list[str]] = {}
     modules: list[dict[str, Any]] = []
     for index, raw in enumerate(body.modules):
@@ -135,8 +138,9 @@ def validate_page(data: Any) -> tuple[str, list[dict[str, Any]]]:
     return body.title, modules
 
 
-async def set_page(tenant_id: uuid.UUID, data: Any, cache: CacheStore | None = None) -> HomePage:
-    title, modules = validate_page(data)
+async def set_page(tenant_id: uuid.UUID, body: HomePageInput, cache: CacheStore | None = None) -> HomePage:
+    """Stores the tenant's page (ValidationFailed naming `modules.N.field`) and forgets the guests' copy."""
+    title, modules = validate_page(body)
     page, created = await HomePage.get_or_create(tenant_id=tenant_id, defaults={"title": title, "modules": modules})
     if not created:
         page.title, page.modules = title, modules
@@ -163,14 +167,64 @@ class Loaders:
     artist: Callable[[str], Awaitable[dict[str, Any]]]
 
 
-def playlist_json(p: Playlist) -> dict[str, Any]:
-    """A playlist item as the contract shapes it (plus `track_count`)."""
-    return {
-        "id": str(p.id), "tenant_id": str(p.tenant_id), "user_id": str(p.user_id),  # type: ignore[attr-defined]
-        "playlist_name": p.name, "public": p.public, "track_count": p.track_count,
-        "created_at": p.created_at.isoformat().replace("+00:00", "Z"),
-        "updated_at": p.updated_at.isoformat().replace("+00:00", "Z"),
-    }
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PageInfo(_Value):
+    """The page itself (id None and title "Home" while the tenant has not set one)."""
+
+    id: uuid.UUID | None
+    slug: str
+    title: str
+    updated_at: datetime | None
+
+
+class Banner(_Value):
+    """A hero module's one item: its text, image, link and what the link points at (a catalog release or
+    artist as the aggregator's JSON, or a playlist)."""
+
+    title: str
+    subtitle: str | None
+    image: str | None
+    link: Link
+    release: dict[str, Any] | None = None
+    artist: dict[str, Any] | None = None
+    playlist: PlaylistCard | None = None
+
+
+class _ModuleView(_Value):
+    id: str
+    title: str
+    position: int
+
+
+class HeroView(_ModuleView):
+    type: Literal["hero"]
+    items: list[Banner]
+
+
+class CatalogView(_ModuleView):
+    """Releases, tracks or artists, each the aggregator's JSON."""
+
+    type: Literal["release_carousel", "track_list", "artist_grid", "new_releases"]
+    items: list[dict[str, Any]]
+
+
+class PlaylistsView(_ModuleView):
+    type: Literal["public_playlists", "your_playlists"]
+    items: list[PlaylistCard]
+
+
+ModuleView = Annotated[HeroView | CatalogView | PlaylistsView, Field(discriminator="type")]
+
+
+class HomeView(_Value):
+    """A resolved page: modules in position order, each with its items (a JSON round trip keeps it whole:
+    guests' pages live in the shared cache as `model_dump(mode="json")`)."""
+
+    page: PageInfo
+    modules: list[ModuleView]
 
 
 class _Failed(Exception):
@@ -178,8 +232,8 @@ class _Failed(Exception):
 
 
 async def resolve(page: HomePage | None, tenant_id: uuid.UUID, user_id: uuid.UUID | None,
-                  loaders: Loaders, catalog: CatalogService) -> dict[str, Any]:
-    """The page as `{"page": {...}, "modules": [...]}`, items resolved, modules in position order."""
+                  loaders: Loaders, catalog: CatalogService) -> HomeView:
+    """The page with its items resolved, modules in position order."""
     modules: list[dict[str, Any]] = list(page.modules) if page else []
     if user_id is None:
         modules = [m for m in modules if m["type"] != "your_playlists"]
@@ -218,13 +272,9 @@ async def resolve(page: HomePage | None, tenant_id: uuid.UUID, user_id: uuid.UUI
             continue
         out.append({"id": module["id"], "type": module["type"], "title": module["title"],
                     "position": module["position"], "items": items})
-    info = {
-        "id": str(page.id) if page else None,
-        "slug": page.slug if page else "home",
-        "title": page.title if page else "Home",
-        "updated_at": page.updated_at.isoformat().replace("+00:00", "Z") if page else None,
-    }
-    return {"page": info, "modules": out}
+    info = PageInfo(id=page.id if page else None, slug=page.slug if page else "home",
+                    title=page.title if page else "Home", updated_at=page.updated_at if page else None)
+    return HomeView.model_validate({"page": info, "modules": out})
 
 
 async def _items(module: dict[str, Any], work: Any) -> list[Any]:
@@ -246,9 +296,10 @@ async def _items(module: dict[str, Any], work: Any) -> list[Any]:
     target = found[0] if found else None
     if target is None:
         raise _Failed()  # a hero pointing at nothing is not shown
+    kind = module["link"]["kind"]
     image = module.get("image") or (target.get("image") if isinstance(target, dict) else None)
-    return [{"title": module["title"], "subtitle": module.get("subtitle"), "image": image,
-             "link": {"kind": module["link"]["kind"], "id": module["link"]["id"]}, "target": target}]
+    return [Banner(title=module["title"], subtitle=module.get("subtitle"), image=image,
+                   link=Link(kind=kind, id=module["link"]["id"]), **{kind: target})]
 
 
 async def _new_releases(catalog: CatalogService, module: dict[str, Any]) -> list[dict[str, Any]]:
@@ -263,22 +314,14 @@ async def _new_releases(catalog: CatalogService, module: dict[str, Any]) -> list
     return list(releases)[:limit]
 
 
-async def _public_playlists(tenant_id: uuid.UUID, ids: list[str]) -> list[dict[str, Any]]:
+async def _public_playlists(tenant_id: uuid.UUID, ids: list[str]) -> list[PlaylistCard]:
     rows = await Playlist.filter(tenant_id=tenant_id, public=True, id__in=ids)
     by_id = {str(p.id): p for p in rows}
-    return [playlist_json(by_id[i]) for i in ids if i in by_id]
+    return [PlaylistCard.of(by_id[i]) for i in ids if i in by_id]
 
 
-async def _your_playlists(tenant_id: uuid.UUID, user_id: uuid.UUID, limit: int) -> list[dict[str, Any]]:
-    return [playlist_json(p) for p in (await playlist_svc.mine(tenant_id, user_id))[:limit]]
-
-
-def etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def encode(page: dict[str, Any]) -> bytes:
-    return orjson.dumps(page)
+async def _your_playlists(tenant_id: uuid.UUID, user_id: uuid.UUID, limit: int) -> list[PlaylistCard]:
+    return [PlaylistCard.of(p) for p in (await playlist_svc.mine(tenant_id, user_id))[:limit]]
 
 
 DEMO_PAGE: dict[str, Any] = {

@@ -3,14 +3,19 @@
 Every track-list edit runs in one transaction holding a lock on the playlist row (PostgreSQL
 `SELECT ... FOR UPDATE`; SQLite serialises writers), so two edits of one playlist never interleave
 and the positions stay exactly 1..n.
+
+Inputs are the domain models below (the transports validate them through `validation.Submitted`);
+answers are `models.Playlist` / `models.PlaylistTrack` rows, or `PlaylistCard` where a playlist travels
+as a value (the home page, its shared cache); each transport shapes them.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -18,91 +23,118 @@ from tortoise.transactions import in_transaction
 from yourmusic.errors import Forbidden, InvalidAuthToken, NotFound, ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import Page, PageArgs, paginate
-from yourmusic.services.scoping import of_tenant, parse_id
-from yourmusic.validation import Input, Name, given, parse
+from yourmusic.services.scoping import of_tenant
+from yourmusic.validation import Input, Name, given
 
 MAX_TRACKS = 10_000
 MAX_REPLACE = 100
-TrackId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+TrackId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class PlaylistCreate(Input):
-    playlist_name: Name
+class NewPlaylist(Input):
+    """A playlist to create: its name, private unless said otherwise."""
+
+    name: Name
     public: bool = False
 
 
 class PlaylistUpdate(Input):
-    playlist_name: Name = None  # type: ignore[assignment]
+    """Partial: only the fields given change; an explicit null is refused."""
+
+    name: Name = None  # type: ignore[assignment]
     public: bool = None  # type: ignore[assignment]
 
 
 class TrackRef(Input):
-    track_id: str = TrackId
+    """One catalog track, by its id."""
+
+    track_id: TrackId
 
 
 class TrackReplace(Input):
+    """A playlist's whole new track list, in order (at most MAX_REPLACE)."""
+
     tracks: list[TrackRef] = Field(max_length=MAX_REPLACE)
 
 
-class TrackMove(Input):
-    order: int = Field(ge=1, le=MAX_TRACKS)
+class EntryMove(Input):
+    """Where one entry goes: a 1-based position (past the end means last)."""
+
+    position: int = Field(ge=1, le=MAX_TRACKS)
 
 
 class PlaylistSearch(PageArgs):
     keyword: str = Field(min_length=1, max_length=255)
 
 
+class PlaylistCard(BaseModel):
+    """A playlist as a value (no entries): the one shape every answer maps from."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID = Field(description="The owner.")
+    name: str
+    public: bool
+    track_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Playlist) -> PlaylistCard:
+        return cls.model_validate(row)
+
+
 _NOT_FOUND = "Playlist not found."
 
 
-async def get_visible(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: Any) -> Playlist:
+async def get_visible(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: uuid.UUID) -> Playlist:
     """Owner: always; another user of the tenant: public ones only; everyone else: not found."""
-    pk = parse_id(playlist_id)
-    playlist = None if pk is None else await of_tenant(Playlist, tenant_id).get_or_none(id=pk)
+    playlist = await of_tenant(Playlist, tenant_id).get_or_none(id=playlist_id)
     if playlist is None or (playlist.user_id != user_id and not playlist.public):  # type: ignore[attr-defined]
         raise NotFound(_NOT_FOUND)
     return playlist
 
 
-async def get_owned(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: Any) -> Playlist:
+async def get_owned(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: uuid.UUID) -> Playlist:
+    """The caller's own playlist: NotFound as `get_visible`, Forbidden for another's public one."""
     playlist = await get_visible(tenant_id, user_id, playlist_id)
     if playlist.user_id != user_id:  # type: ignore[attr-defined]
         raise Forbidden("Only the owner may change this playlist.")
     return playlist
 
 
-async def create(tenant_id: uuid.UUID, user_id: uuid.UUID, data: Any) -> Playlist:
-    body = parse(PlaylistCreate, data)
+async def create(tenant_id: uuid.UUID, user_id: uuid.UUID, new: NewPlaylist) -> Playlist:
+    """The user's new, empty playlist."""
     try:
-        return await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=body.playlist_name, public=body.public)
+        return await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=new.name, public=new.public)
     except IntegrityError:  # a user token of a user deleted since (found by schemathesis): the token is wrong
         raise InvalidAuthToken() from None
 
 
-async def update(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: Any, data: Any) -> Playlist:
-    playlist = await get_owned(tenant_id, user_id, playlist_id)
-    changes = given(parse(PlaylistUpdate, data))
+async def update(playlist: Playlist, update: PlaylistUpdate) -> Playlist:
+    """The (owned) playlist with the fields `update` was given changed (none: unchanged, not saved)."""
+    changes = given(update)
     if not changes:
         return playlist
-    if "playlist_name" in changes:
-        playlist.name = changes["playlist_name"]
-    if "public" in changes:
-        playlist.public = changes["public"]
+    playlist.update_from_dict(changes)
     await playlist.save(update_fields=["name", "public", "updated_at"])
     return playlist
 
 
-async def delete(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: Any) -> None:
-    playlist = await get_owned(tenant_id, user_id, playlist_id)
-    await playlist.delete()  # entries go with it (ON DELETE CASCADE)
+async def delete(playlist: Playlist) -> None:
+    """Deletes the (owned) playlist; its entries go with it (ON DELETE CASCADE)."""
+    await playlist.delete()
 
 
 async def mine(tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[Playlist]:
+    """The user's playlists, newest first."""
     return await of_tenant(Playlist, tenant_id).filter(user_id=user_id).order_by("-created_at", "-id")
 
 
-async def search(tenant_id: uuid.UUID, user_id: uuid.UUID, args: dict[str, Any]) -> Page[Playlist]:
-    query = parse(PlaylistSearch, args)
+async def search(tenant_id: uuid.UUID, user_id: uuid.UUID, query: PlaylistSearch) -> Page[Playlist]:
+    """The user's own and the tenant's public playlists whose name contains the keyword, by name."""
     rows = (
         of_tenant(Playlist, tenant_id)
         .filter(Q(user_id=user_id) | Q(public=True), name__icontains=query.keyword)
@@ -112,22 +144,11 @@ async def search(tenant_id: uuid.UUID, user_id: uuid.UUID, args: dict[str, Any])
 
 
 async def entries(playlist: Playlist, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
+    """The playlist's entries in order, `offset`/`limit` applied (negative ones count as 0)."""
     rows = PlaylistTrack.filter(playlist_id=playlist.id).order_by("position").offset(max(0, offset))
     if limit is not None:
         rows = rows.limit(max(0, limit))
     return await rows
-
-
-def parse_add(data: Any) -> str:
-    return parse(TrackRef, data).track_id
-
-
-def parse_replace(data: Any) -> list[str]:
-    return [ref.track_id for ref in parse(TrackReplace, data).tracks]
-
-
-def parse_move(data: Any) -> int:
-    return parse(TrackMove, data).order
 
 
 async def _lock(owned: Playlist) -> Playlist:
@@ -144,6 +165,7 @@ async def _touch(playlist: Playlist, count: int) -> None:
 
 
 async def add_track(owned: Playlist, track_id: str) -> PlaylistTrack:
+    """Appends one entry; ValidationFailed (`track_id`) past MAX_TRACKS."""
     async with in_transaction():
         playlist = await _lock(owned)
         count = await PlaylistTrack.filter(playlist_id=playlist.id).count()
@@ -155,6 +177,7 @@ async def add_track(owned: Playlist, track_id: str) -> PlaylistTrack:
 
 
 async def replace_tracks(owned: Playlist, track_ids: list[str]) -> list[PlaylistTrack]:
+    """Sets the whole list, positions 1..n in the order given; the new entries."""
     async with in_transaction():
         playlist = await _lock(owned)
         await PlaylistTrack.filter(playlist_id=playlist.id).delete()
@@ -166,15 +189,15 @@ async def replace_tracks(owned: Playlist, track_ids: list[str]) -> list[Playlist
     return await entries(playlist)
 
 
-async def _entry(playlist: Playlist, entry_id: Any) -> PlaylistTrack:
-    pk = parse_id(entry_id)
-    entry = None if pk is None else await PlaylistTrack.get_or_none(id=pk, playlist_id=playlist.id)
+async def _entry(playlist: Playlist, entry_id: uuid.UUID) -> PlaylistTrack:
+    entry = await PlaylistTrack.get_or_none(id=entry_id, playlist_id=playlist.id)
     if entry is None:
         raise NotFound("Playlist track not found.")
     return entry
 
 
-async def remove_track(owned: Playlist, entry_id: Any) -> None:
+async def remove_track(owned: Playlist, entry_id: uuid.UUID) -> None:
+    """Removes one entry, closing the gap (the ones after it move up one)."""
     async with in_transaction():
         playlist = await _lock(owned)
         entry = await _entry(playlist, entry_id)
@@ -185,13 +208,13 @@ async def remove_track(owned: Playlist, entry_id: Any) -> None:
         await _touch(playlist, await PlaylistTrack.filter(playlist_id=playlist.id).count())
 
 
-async def move_track(owned: Playlist, entry_id: Any, order: int) -> PlaylistTrack:
-    """Put one entry at `order` (past the end means last), shifting the ones in between."""
+async def move_track(owned: Playlist, entry_id: uuid.UUID, position: int) -> PlaylistTrack:
+    """Put one entry at `position` (1-based; past the end means last), shifting the ones in between."""
     async with in_transaction():
         playlist = await _lock(owned)
         entry = await _entry(playlist, entry_id)
         count = await PlaylistTrack.filter(playlist_id=playlist.id).count()
-        target = min(order, count)
+        target = min(position, count)
         current = entry.position
         siblings = PlaylistTrack.filter(playlist_id=playlist.id).exclude(id=entry.id)
         if target < current:
