@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from yourmusic.cache import CacheStore, build_cache
 from yourmusic.integrations.aggregator.client import AggregatorClient, AggregatorConfig
 from yourmusic.integrations.http import HttpPolicy
+from yourmusic.integrations.retry import RetryPolicy
 from yourmusic.integrations.mail import MailDispatcher, build_sender
 from yourmusic.integrations.streaming.client import StreamingClient, StreamingConfig
 from yourmusic.integrations.stripe.client import StripeConfig, StripeGateway
@@ -29,6 +30,11 @@ SANDBOX_STREAMING_PATH = "/_sandbox/streaming"
 SANDBOX_STRIPE_PATH = "/_sandbox/stripe"
 
 
+def upstream_retry(retries: int) -> RetryPolicy:
+    """An upstream client's retries: `retries` extra attempts (AGGREGATOR_RETRIES, STREAMING_RETRIES)."""
+    return replace(HttpPolicy.retry, attempts=1 + max(0, retries))
+
+
 def aggregator_config(settings: Settings) -> AggregatorConfig:
     base = settings.aggregator_url
     if base == SANDBOX:
@@ -40,7 +46,7 @@ def aggregator_config(settings: Settings) -> AggregatorConfig:
         country=settings.aggregator_country,
         policy=HttpPolicy(
             connect_timeout=settings.aggregator_connect_timeout, total_timeout=settings.aggregator_timeout,
-            retries=settings.aggregator_retries, breaker_failures=settings.aggregator_breaker_failures,
+            retry=upstream_retry(settings.aggregator_retries), breaker_failures=settings.aggregator_breaker_failures,
             breaker_reset=settings.aggregator_breaker_reset,
         ),
     )
@@ -60,7 +66,7 @@ def streaming_service(settings: Settings, cache: CacheStore) -> StreamingService
         base = settings.self_url.rstrip("/") + SANDBOX_STREAMING_PATH
     policy = HttpPolicy(
         connect_timeout=settings.streaming_connect_timeout, total_timeout=settings.streaming_timeout,
-        retries=settings.streaming_retries, breaker_failures=settings.streaming_breaker_failures,
+        retry=upstream_retry(settings.streaming_retries), breaker_failures=settings.streaming_breaker_failures,
         breaker_reset=settings.streaming_breaker_reset,
     )
     client = StreamingClient(StreamingConfig(base_url=base, api_key=settings.streaming_key, policy=policy))
@@ -71,8 +77,9 @@ def streaming_service(settings: Settings, cache: CacheStore) -> StreamingService
 def forward_policy(settings: Settings) -> ForwardPolicy:
     return ForwardPolicy(
         interval=settings.plays_forward_interval, batch_min=settings.plays_batch_min,
-        batch_max=settings.plays_batch_max, max_wait=settings.plays_max_wait, retry_base=settings.plays_retry_base,
-        retry_cap=settings.plays_retry_cap, claim_ttl=settings.plays_claim_ttl,
+        batch_max=settings.plays_batch_max, max_wait=settings.plays_max_wait,
+        retry=RetryPolicy(attempts=None, wait_initial=settings.plays_retry_base, wait_max=settings.plays_retry_cap),
+        claim_ttl=settings.plays_claim_ttl,
     )
 
 

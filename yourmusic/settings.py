@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     plays_batch_min: int = 10
     plays_batch_max: int = 20
     plays_max_wait: float = 60.0
-    plays_retry_base: float = 5.0  # backoff after a failed send: base * 2^attempts (full jitter), capped
+    plays_retry_base: float = 5.0  # wait after the n-th failed send: up to base * 2^(n-1) (full jitter), capped
     plays_retry_cap: float = 600.0
     plays_claim_ttl: float = 60.0  # a claimed batch whose sender died is free again after this
 

@@ -1,16 +1,14 @@
 """What every upstream HTTP client shares: one pooled aiohttp session, timeouts, retries, a breaker.
 
 The aggregator and the streaming server are reached the same way: one `ClientSession` per process
-(keep-alive pool), bounded connect/total timeouts, retries with full-jitter backoff on failures worth
-another try (`Retryable`: connection errors, 5xx), and a circuit breaker that makes a dead upstream
-answer at once. Each client maps its upstream's answers to domain errors itself; this module only
+(keep-alive pool), bounded connect/total timeouts, retries under the app's one `RetryPolicy` (tenacity,
+full jitter) on failures worth another try (`Retryable`: connection errors, 5xx), and a circuit breaker
+that makes a dead upstream answer at once (one verdict per call, after its retries). Each client maps its upstream's answers to domain errors itself; this module only
 runs the attempts. It imports nothing from the transports.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -19,7 +17,8 @@ from typing import TypeVar
 
 import aiohttp
 
-from yourmusic.integrations.aggregator.breaker import CircuitBreaker
+from yourmusic.integrations.aggregator.breaker import BreakerCall, CircuitBreaker
+from yourmusic.integrations.retry import RetryPolicy
 from yourmusic.observability.metrics import observe_upstream
 
 T = TypeVar("T")
@@ -27,11 +26,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class HttpPolicy:
+    """Timeouts (seconds), the retries of one call (3 attempts: the first and 2 retries, waits of
+    50-500 ms), and the breaker (failed calls in a row that open it, seconds before a trial)."""
+
     connect_timeout: float = 1.0
     total_timeout: float = 5.0
-    retries: int = 2
-    backoff_base: float = 0.05
-    backoff_cap: float = 0.5
+    retry: RetryPolicy = RetryPolicy(attempts=3, wait_initial=0.05, wait_max=0.5)
     breaker_failures: int = 5
     breaker_reset: float = 10.0
 
@@ -68,46 +68,50 @@ class PooledHttpClient:
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
 
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2^attempt)]."""
-        return random.uniform(0, min(self.policy.backoff_cap, self.policy.backoff_base * 2**attempt))
-
     async def _attempts(
         self,
         once: Callable[[], Awaitable[T]],
         *,
-        retries: int,
+        attempts: int | None,
         unavailable: Callable[[], Exception],
         healthy: tuple[type[Exception], ...],
         fatal: tuple[type[Exception], ...],
     ) -> T:
-        """Run `once` under the breaker: retry `Retryable`, stop at `fatal` (a failure), re-raise `healthy`
-        (the upstream answered; the question was bad) as a success for the breaker."""
-        if not self.breaker.allow():
+        """Run `once` under the breaker and the retry policy (`attempts` tries; None: the policy's):
+        `Retryable` is retried, then its error raised; `fatal` stops at once (a failure); `healthy` (the
+        upstream answered, the question was bad) is re-raised and counts as a success for the breaker.
+        A cancelled call (the client went away) is no verdict: a half-open trial is freed for the next
+        caller. An open circuit raises `unavailable()` without calling."""
+        call = self.breaker.admit()
+        if call is None:
             observe_upstream(self.integration, "short_circuited")
             raise unavailable()
-        last: Exception = unavailable()
-        for attempt in range(1 + max(0, retries)):
-            if attempt:
-                await asyncio.sleep(self._backoff(attempt))
-            started = time.perf_counter()
+        with call:
+            retrying = self.policy.retry.retrying(lambda exc: isinstance(exc, Retryable), attempts=attempts)
             try:
-                result = await once()
+                return await retrying(self._observed, once, call, healthy, fatal)
             except Retryable as exc:
-                observe_upstream(self.integration, "retryable", time.perf_counter() - started)
-                last = exc.error
-                continue
-            except healthy:
-                observe_upstream(self.integration, "answered", time.perf_counter() - started)
-                self.breaker.record_success()
-                raise
-            except fatal as exc:
-                outcome = "timeout" if type(exc).__name__.endswith("Timeout") else "failed"
-                observe_upstream(self.integration, outcome, time.perf_counter() - started)
-                last = exc
-                break
-            observe_upstream(self.integration, "ok", time.perf_counter() - started)
-            self.breaker.record_success()
-            return result
-        self.breaker.record_failure()
-        raise last
+                call.failed()
+                raise exc.error from None
+
+    async def _observed(self, once: Callable[[], Awaitable[T]], call: BreakerCall,
+                        healthy: tuple[type[Exception], ...], fatal: tuple[type[Exception], ...]) -> T:
+        """One attempt: its outcome and duration as metrics, success and fatal failure settled on `call`."""
+        started = time.perf_counter()
+        try:
+            result = await once()
+        except Retryable:
+            observe_upstream(self.integration, "retryable", time.perf_counter() - started)
+            raise
+        except healthy:
+            observe_upstream(self.integration, "answered", time.perf_counter() - started)
+            call.succeeded()
+            raise
+        except fatal as exc:
+            outcome = "timeout" if type(exc).__name__.endswith("Timeout") else "failed"
+            observe_upstream(self.integration, outcome, time.perf_counter() - started)
+            call.failed()
+            raise
+        observe_upstream(self.integration, "ok", time.perf_counter() - started)
+        call.succeeded()
+        return result

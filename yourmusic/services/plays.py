@@ -7,8 +7,8 @@ restart; a forwarder in every app process sends them later:
 - each batch is claimed first (one conditional UPDATE: `claim`, `next_attempt_at` pushed forward), so
   several workers or instances never send the same rows at once; a sender that died leaves a claim
   that expires after `claim_ttl`;
-- a failed send puts the batch back with full-jitter exponential backoff (`retry_base` * 2^attempts,
-  capped at `retry_cap`);
+- a failed send puts the batch back for later, the wait drawn from the app's one `RetryPolicy`
+  (`policy.retry.delay(attempts)`: full jitter, exponential, capped; retried until accepted);
 - every item carries the report's id, so the upstream can drop the duplicate that a crash between
   "sent" and "marked forwarded" would cause (at-least-once delivery, idempotent receiver).
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from typing import Any
 
 from yourmusic.errors import AppError, NotFound
 from yourmusic.integrations.aggregator.client import AggregatorClient
+from yourmusic.integrations.retry import RetryPolicy
 from yourmusic.models import PlayReport
 from yourmusic.services.catalog import TRACK, CatalogService
 
@@ -36,12 +36,15 @@ STREAM_FORMAT_ID = 26  # the one HLS rendition the streaming server serves (7dig
 
 @dataclass(frozen=True)
 class ForwardPolicy:
+    """Seconds between looks at the queue, batch sizes, seconds after which a smaller batch goes anyway,
+    the backoff of a failed batch (no attempt limit: reports wait until accepted), and seconds before a
+    dead sender's claim expires."""
+
     interval: float = 5.0
     batch_min: int = 10
     batch_max: int = 20
     max_wait: float = 60.0
-    retry_base: float = 5.0
-    retry_cap: float = 600.0
+    retry: RetryPolicy = RetryPolicy(attempts=None, wait_initial=5.0, wait_max=600.0)
     claim_ttl: float = 60.0
 
 
@@ -165,7 +168,7 @@ class PlayForwarder:
         now = datetime.now(UTC)
         for r in batch:
             attempts = r.attempts + 1
-            delay = random.uniform(0, min(self.policy.retry_cap, self.policy.retry_base * 2**attempts))
+            delay = self.policy.retry.delay(attempts)
             await PlayReport.filter(id=r.id, forwarded_at=None).update(
                 attempts=attempts, next_attempt_at=now + timedelta(seconds=max(delay, 0.05)), claim=None,
                 last_error=code[:64],

@@ -70,7 +70,7 @@ class AggregatorClient(PooledHttpClient):
         url = self.url(endpoint, params, key_in_query=not sign)
         return await self._attempts(
             lambda: self._once(method, endpoint, url, body, sign, timeout),
-            retries=self.config.policy.retries if retries is None else retries,
+            attempts=None if retries is None else 1 + retries,
             unavailable=lambda: AggregatorError("The catalog service is unavailable."),
             healthy=(NotFound, ValidationFailed),
             fatal=(AggregatorError, AggregatorTimeout),

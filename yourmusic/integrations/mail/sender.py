@@ -11,7 +11,6 @@ import asyncio
 import email.policy
 import logging
 import os
-import random
 import ssl
 import uuid
 from abc import ABC, abstractmethod
@@ -22,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
+from tenacity import RetryCallState
 from aiosmtplib.errors import (
     SMTPConnectError,
     SMTPException,
@@ -30,6 +30,8 @@ from aiosmtplib.errors import (
     SMTPServerDisconnected,
     SMTPTimeoutError,
 )
+
+from yourmusic.integrations.retry import RetryPolicy
 
 from .message import MailMessage, build_email_message
 
@@ -111,28 +113,8 @@ def _mask_address(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Bounded retries with exponential backoff and "equal" jitter.
-
-    Jitter keeps many failed sends (e.g. after an SMTP outage) from retrying in lockstep; the
-    deterministic half keeps the backoff really growing. Tests use a tiny `base_delay`.
-    """
-
-    attempts: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError("RetryPolicy.attempts must be at least 1")
-        if self.base_delay < 0 or self.max_delay < 0:
-            raise ValueError("RetryPolicy delays must not be negative")
-
-    def delay(self, failed_attempt: int) -> float:
-        """Seconds to wait after the `failed_attempt`-th (1-based) failed attempt."""
-        cap = min(self.max_delay, self.base_delay * 2 ** (failed_attempt - 1))
-        return cap / 2 + random.uniform(0, cap / 2)
+#: SMTP retries: 3 attempts, waits up to 0.5 s then 1 s (full jitter, the app's one `RetryPolicy`).
+SMTP_RETRY = RetryPolicy(attempts=3, wait_initial=0.5, wait_max=8.0)
 
 
 # --------------------------------------------------------------------------- log sender
@@ -303,7 +285,7 @@ class SmtpMailSender(MailSender):
 
     def __init__(self, config: SmtpConfig, *, retry: RetryPolicy | None = None) -> None:
         self._config = config
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or SMTP_RETRY
 
     @classmethod
     def from_url(cls, url: str, *, retry: RetryPolicy | None = None) -> SmtpMailSender:
@@ -324,30 +306,27 @@ class SmtpMailSender(MailSender):
     async def send(self, message: MailMessage) -> None:
         # Built once so every attempt carries the same Message-ID (lets receivers deduplicate).
         mime = build_email_message(message)
-        attempts = self._retry.attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                await self._send_once(message, mime)
-                return
-            except Exception as exc:
-                transient = is_transient(exc)
-                if not transient or attempt == attempts:
-                    raise MailDeliveryError(
-                        _describe(exc),
-                        transient=transient,
-                        attempts=attempt,
-                        smtp_code=smtp_reply_code(exc),
-                    ) from exc
-                delay = self._retry.delay(attempt)
-                logger.info(
-                    "SMTP send attempt %d/%d to %s failed (%s); retrying in %.2fs",
-                    attempt,
-                    attempts,
-                    _mask_address(message.envelope_recipient),
-                    _describe(exc),
-                    delay,
-                )
-                await asyncio.sleep(delay)
+        retrying = self._retry.retrying(is_transient, before_sleep=lambda state: self._log_retry(message, state))
+        try:
+            await retrying(self._send_once, message, mime)
+        except Exception as exc:
+            raise MailDeliveryError(
+                _describe(exc),
+                transient=is_transient(exc),
+                attempts=retrying.statistics.get("attempt_number", 1),
+                smtp_code=smtp_reply_code(exc),
+            ) from exc
+
+    def _log_retry(self, message: MailMessage, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        logger.info(
+            "SMTP send attempt %d/%d to %s failed (%s); retrying in %.2fs",
+            state.attempt_number,
+            self._retry.attempts,
+            _mask_address(message.envelope_recipient),
+            _describe(error) if error is not None else "unknown",
+            state.upcoming_sleep,
+        )
 
     async def _send_once(self, message: MailMessage, mime: EmailMessage) -> None:
         cfg = self._config

@@ -81,7 +81,7 @@ class StreamingClient(PooledHttpClient):
     async def _get(self, endpoint: str, url: str) -> tuple[int, bytes, dict[str, str]]:
         return await self._attempts(
             lambda: self._once(endpoint, url),
-            retries=self.policy.retries,
+            attempts=None,
             unavailable=lambda: StreamingError("The streaming server is unavailable."),
             healthy=(NotFound,),
             fatal=(StreamingError, StreamingTimeout),
