@@ -33,7 +33,9 @@ from yourmusic.integrations.aggregator.sandbox.catalog import get_catalog
 from yourmusic.integrations.streaming.sandbox import StreamIndex, audio, stream_id_for
 from yourmusic.integrations.streaming.sandbox.app import Stream
 from yourmusic.integrations.streaming.signing import signed_query, verify_segment
+from yourmusic.integrations.retry import RetryPolicy
 from yourmusic.models import PlayReport, PlayStart, User, UserStatus
+from yourmusic.services.plays import ForwardPolicy, PlayForwarder
 
 ROOT = Path(__file__).resolve().parents[1]
 STREAMABLE = "2"  # catalog track 2 is streamable; track 1 is not (sandbox's deterministic ~10%)
@@ -494,6 +496,29 @@ async def test_failed_forwarding_backs_off_and_retries(api, app, tenant, streams
     upstream.control.clear_faults()
     app.state.container.aggregator.breaker.record_success()
     await PlayReport.filter(id__in=ids).update(next_attempt_at=datetime.now(UTC))  # the backoff elapsed
+    assert await plays.forward_due(force=True) >= 2
+    assert [upstream.control.play_arrivals[i] for i in ids] == [1, 1]
+
+
+async def test_forwarding_backoff_follows_the_retry_policy(api, app, tenant, streams, upstream):
+    """Each failed pass makes one POST (never retried blindly) and schedules the batch by the one
+    RetryPolicy: after the n-th failure, within min(wait_max, wait_initial * 2^(n-1)) seconds."""
+    container = app.state.container
+    await container.plays.forward_due(force=True)
+    policy = RetryPolicy(attempts=None, wait_initial=100, wait_max=250)
+    plays = PlayForwarder(container.aggregator, container.catalog, ForwardPolicy(retry=policy))
+    ids = await _reports(api, tenant, 2)
+    upstream.control.set_faults(fail_status=503, paths=["user/subscription/log"])
+    posts = upstream.control.counts["user/subscription/log"]
+    for failures in (1, 2):
+        before = datetime.now(UTC)
+        assert await plays.forward_due(force=True) == 0
+        assert upstream.control.counts["user/subscription/log"] == posts + failures
+        bound = timedelta(seconds=min(250, 100 * 2 ** (failures - 1)) + 1)
+        for row in await PlayReport.filter(id__in=ids):
+            assert row.attempts == failures and before <= row.next_attempt_at <= before + bound
+        await PlayReport.filter(id__in=ids).update(next_attempt_at=datetime.now(UTC))  # the wait elapsed
+    upstream.control.clear_faults()
     assert await plays.forward_due(force=True) >= 2
     assert [upstream.control.play_arrivals[i] for i in ids] == [1, 1]
 

@@ -323,13 +323,15 @@ async def test_smtp_retries_451_then_delivers(
     assert handler.delivered[0].parsed()["Message-ID"]
 
 
-async def test_smtp_gives_up_after_bounded_451s(smtp_server: Callable[..., int]) -> None:
-    handler = RecordingHandler(data_replies=["451 4.3.0 Try again later"] * 5)
-    sender = smtp_sender(smtp_server(handler))
+@pytest.mark.parametrize("attempts", [1, 3, 5])
+async def test_smtp_gives_up_after_the_retry_policys_attempts(smtp_server: Callable[..., int], attempts: int) -> None:
+    handler = RecordingHandler(data_replies=["451 4.3.0 Try again later"] * 6)
+    sender = SmtpMailSender.from_url(f"smtp://127.0.0.1:{smtp_server(handler)}?starttls=0",
+                                     retry=RetryPolicy(attempts=attempts, wait_initial=0.005, wait_max=0.01))
     with pytest.raises(MailDeliveryError) as info:
         await sender.send(otp_message())
-    assert handler.data_calls == 3
-    assert info.value.transient and info.value.attempts == 3 and info.value.smtp_code == 451
+    assert handler.data_calls == attempts
+    assert info.value.transient and info.value.attempts == attempts and info.value.smtp_code == 451
 
 
 async def test_smtp_550_is_not_retried(smtp_server: Callable[..., int]) -> None:

@@ -61,7 +61,8 @@ class RetryPolicy:
         return tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(max(1, attempts or self.attempts or 1)),
             wait=self.wait(),
-            retry=tenacity.retry_if_exception(retry_if),
+            # Only Exceptions: tenacity would otherwise retry a cancelled attempt and swallow the cancellation.
+            retry=tenacity.retry_if_exception(lambda exc: isinstance(exc, Exception) and retry_if(exc)),
             before_sleep=before_sleep,
             reraise=True,
         )
