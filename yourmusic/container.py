@@ -18,7 +18,7 @@ from yourmusic.services.origin_directory import OriginDirectory
 from yourmusic.services.otp import OtpService
 from yourmusic.services.passwordless import PasswordlessService
 from yourmusic.services.plays import ForwardPolicy, PlayForwarder
-from yourmusic.services.ratelimit import Network, RateLimiter, parse_networks
+from yourmusic.services.ratelimit import Network, RateLimiter, build_limiter, parse_networks
 from yourmusic.services.sessions import SessionService
 from yourmusic.services.streaming import StreamingService
 from yourmusic.settings import Settings
@@ -107,7 +107,7 @@ class Container:
         aggregator = AggregatorClient(aggregator_config(settings))
         tokens = TokenService(keys, settings.token_issuer, settings.token_audience)
         mail = MailDispatcher(build_sender(settings.smtp_url, settings.mail_outbox_dir))
-        limiter = RateLimiter(cache.backend)
+        limiter = build_limiter(settings.redis_url, settings.cache_namespace)
         sessions = SessionService(
             tokens, cache.backend,
             access_ttl=settings.session_access_ttl, refresh_ttl=settings.refresh_token_ttl,
@@ -156,3 +156,4 @@ class Container:
         await self.streaming.client.close()
         await self.stripe.close()
         await self.cache.close()
+        await self.limiter.close()

@@ -1,10 +1,8 @@
-"""Rate limits on the shared cache (aiocache: in-process, or Redis so they hold across workers and
-instances), and the client address they are keyed on.
+"""Rate limits on the `limits` package: fixed windows, atomic in memory and on Redis (shared by every
+worker and instance), each opened by its first hit as Laravel's RateLimiter does.
 
-A limit is a window opened by its first hit, as Laravel's RateLimiter does: `add` (SET NX EX on
-Redis) creates the counter with its expiry and a timer key holding the window's end, `increment`
-(INCRBY) counts atomically. Hits past the limit are refused with RATE_LIMITED and `Retry-After`
-(the seconds until the window closes); refused hits never extend the window.
+One hit is one round trip on Redis (a Lua INCRBY that sets the expiry when it creates the counter);
+a refused hit asks the window's end once more for `Retry-After`. Refused hits never extend the window.
 """
 
 from __future__ import annotations
@@ -17,7 +15,10 @@ import time
 from collections.abc import Iterable
 from typing import Union
 
-from aiocache.base import BaseCache
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from redis.asyncio import ConnectionPool
 
 from yourmusic.errors import RateLimited
 
@@ -25,60 +26,59 @@ log = logging.getLogger("yourmusic.ratelimit")
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
+REDIS_TIMEOUT = 2.0  # seconds per Redis call: a hung Redis must not hang sign-in
+
 
 class RateLimiter:
-    def __init__(self, backend: BaseCache, prefix: str = "rl:") -> None:
-        self._backend = backend
-        self._prefix = prefix
+    """`hit(name, limit, window)` per named budget; RateLimited (with `Retry-After`) past the limit.
 
-    def _key(self, name: str) -> str:
-        # Hashed: keys may be built from addresses, which have no business sitting readable in Redis.
-        return self._prefix + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
+    `storage`: a `limits` async storage (`build_limiter` picks memory or Redis). Names are hashed into
+    the keys, so no address sits readable in Redis.
+    """
+
+    def __init__(self, storage: Storage, pool: ConnectionPool | None = None) -> None:
+        self._storage = storage
+        self._windows = FixedWindowRateLimiter(storage)
+        self._pool = pool  # the Redis connections, closed with the limiter
+
+    async def close(self) -> None:
+        """Close the Redis connections, if any (container shutdown)."""
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
 
     async def hit(self, name: str, limit: int, window: int) -> None:
         """Count one hit against `limit` per `window` seconds; RateLimited when over.
 
-        A cache that is down lets the hit through (logged): a Redis outage must not lock every
+        A storage that is down lets the hit through (logged): a Redis outage must not lock every
         user out of sign-in; the per-code attempt limit in the database still holds.
         """
-        key = self._key(name)
+        item, key = RateLimitItemPerSecond(limit, window), self._key(name)
         try:
-            count = await self._count(key, window)
-        except Exception as exc:  # noqa: BLE001
+            if await self._windows.hit(item, key):
+                return
+            ends = (await self._windows.get_window_stats(item, key)).reset_time
+        except Exception as exc:  # noqa: BLE001 - any storage failure: let the hit through
             log.warning("rate limiter unavailable: %s", type(exc).__name__)
             return
-        if count > limit:
-            raise RateLimited(await self._retry_after(key, window))
+        raise RateLimited(min(window, max(1, math.ceil(ends - time.time()))))
 
-    async def _count(self, key: str, window: int) -> int:
-        now = time.time()
-        await self._add(key + ":timer", now + window, window)
-        added = await self._add(key, 0, window)
-        count = int(await self._backend.increment(key, 1))
-        if not added and count == 1:
-            # The counter expired between `add` and `increment`: INCRBY made it without a TTL.
-            await self._backend.expire(key, window)
-        return count
+    async def reset(self, name: str, limit: int, window: int) -> None:
+        """Forget the hits of one budget (support tools, tests)."""
+        await self._windows.clear(RateLimitItemPerSecond(limit, window), self._key(name))
 
-    async def _add(self, key: str, value: float, ttl: int) -> bool:
-        try:
-            return bool(await self._backend.add(key, value, ttl=ttl))
-        except ValueError:  # aiocache: the key already exists
-            return False
 
-    async def _retry_after(self, key: str, window: int) -> int:
-        try:
-            ends = await self._backend.get(key + ":timer")
-        except Exception:  # noqa: BLE001
-            ends = None
-        if not isinstance(ends, (int, float)):
-            return window
-        return max(1, math.ceil(ends - time.time()))
-
-    async def reset(self, name: str) -> None:
-        key = self._key(name)
-        await self._backend.delete(key)
-        await self._backend.delete(key + ":timer")
+def build_limiter(redis_url: str | None, namespace: str) -> RateLimiter:
+    """In process without `redis_url`; else on Redis through redis-py, keys under `<namespace>:rl`."""
+    if not redis_url:
+        return RateLimiter(MemoryStorage())
+    pool = ConnectionPool.from_url(redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+    storage = RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=f"{namespace}:rl",
+                           wrap_exceptions=True, connection_pool=pool)
+    return RateLimiter(storage, pool)
 
 
 def parse_networks(spec: str | Iterable[str]) -> tuple[Network, ...]:
