@@ -124,6 +124,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory,
         stripe_webhook_secret=STRIPE_SECRET,
         stripe_timeout=5.0,
         stripe_max_network_retries=0,
+        trusted_proxies="192.0.2.0/24",  # X-Forwarded-For believed from these peers only (test_passwordless_limits)
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.api import Passwordless
-from yourmusic.services.ratelimit import client_ip, parse_networks
+from yourmusic.proxies import parse_networks, proxy_headers, trusted_hosts
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 RATE_LIMITED = {"message": "Too Many Attempts.", "code": "RATE_LIMITED"}
@@ -126,37 +126,51 @@ async def test_limits_in_graphql(api, tenant, use_container):
     ("10.0.0.2", ["6.6.6.6", "198.51.100.1"], "10.0.0.0/8", "198.51.100.1"),  # several headers
     ("10.0.0.2", ["10.0.0.7"], "10.0.0.0/8", "10.0.0.7"),  # only proxies: the farthest one
     ("10.0.0.2", ["junk, 198.51.100.1"], "10.0.0.0/8", "198.51.100.1"),
-    ("10.0.0.2", ["198.51.100.1, junk"], "10.0.0.0/8", "10.0.0.2"),  # garbled by a proxy: stop there
     ("10.0.0.2", ["[2001:db8::1]:4711"], "10.0.0.2", "2001:db8::1"),
-    ("::ffff:10.0.0.2", ["198.51.100.1:80"], "10.0.0.2", "198.51.100.1"),
+    ("::ffff:10.0.0.2", ["198.51.100.1:80"], "10.0.0.2", "198.51.100.1"),  # a dual-stack listener's peer
+    ("10.0.0.2", ["198.51.100.1"], "10.0.0.2/8, 192.0.2.1", "198.51.100.1"),  # host bits in a CIDR are fine
 ])
-def test_client_ip(peer, forwarded, trusted, expected):
-    assert client_ip(peer, forwarded, parse_networks(trusted)) == expected
+async def test_client_address_behind_trusted_proxies(peer, forwarded, trusted, expected):
+    """What uvicorn's ProxyHeadersMiddleware, as `create_app` configures it from TRUSTED_PROXIES, makes
+    the request's client."""
+    seen = {}
+
+    async def app(scope, receive, send):
+        seen["client"] = scope["client"][0]
+
+    wrapped = app
+    for middleware in proxy_headers(trusted):
+        wrapped = middleware.cls(wrapped, *middleware.args, **middleware.kwargs)
+    headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
+    await wrapped({"type": "http", "client": (peer, 40000), "headers": headers, "scheme": "http"}, None, None)
+    assert seen["client"] == expected
 
 
 def test_trusted_proxies_parse():
     assert parse_networks(" 10.0.0.1, 192.168.0.0/16 ,,") == (
         ipaddress.ip_network("10.0.0.1/32"), ipaddress.ip_network("192.168.0.0/16"))
+    assert trusted_hosts("10.0.0.1/8") == ["10.0.0.0/8", "::ffff:a00:0/104"]
     with pytest.raises(ValueError):
         parse_networks("10.0.0.1, not-an-ip")
 
 
 async def test_forwarded_for_only_from_trusted_proxies(tenant, use_container, client_at):
-    proxy = client_at("192.0.2.50")
+    """Through the app: the session's settings trust 192.0.2.0/24 (tests/conftest.py)."""
     use_container(otp_ip_limit=1)
 
-    async def request(xff: str):
+    async def request(peer, xff: str):
         body = {"tenant": tenant.slug, "email": new_email()}
-        return await proxy.post("/api/auth/otp/request", json=body, headers={"X-Forwarded-For": xff})
+        return await peer.post("/api/auth/otp/request", json=body, headers={"X-Forwarded-For": xff})
 
-    # Untrusted: the header is ignored, both requests are the proxy's.
-    assert (await request("198.51.100.1")).status_code == 200
-    assert (await request("198.51.100.2")).status_code == 429
+    # Untrusted: the header is ignored, both requests are the peer's.
+    stranger = client_at("203.0.113.50")
+    assert (await request(stranger, "198.51.100.1")).status_code == 200
+    assert (await request(stranger, "198.51.100.2")).status_code == 429
     # Trusted: each forwarded client has its own budget; a forged left-hand entry changes nothing.
-    use_container(otp_ip_limit=1, trusted_proxies="192.0.2.0/24")
-    assert (await request("198.51.100.1")).status_code == 200
-    assert (await request("198.51.100.2")).status_code == 200
-    assert (await request("203.0.113.99, 198.51.100.1")).status_code == 429
+    proxy = client_at("192.0.2.50")
+    assert (await request(proxy, "198.51.100.11")).status_code == 200
+    assert (await request(proxy, "198.51.100.12")).status_code == 200
+    assert (await request(proxy, "203.0.113.99, 198.51.100.11")).status_code == 429
 
 
 # --------------------------------------------------------------------------- Redis

@@ -21,9 +21,11 @@ pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sq
                                 reason="the embedded default is SQLite; one run is enough")
 
 
-def _start(tmp_path: Path, port: int, log: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "AGGREGATOR_URL", "SELF_URL"}}
+def _start(tmp_path: Path, port: int, log: str, **extra_env: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "AGGREGATOR_URL", "SELF_URL", "TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"}}
     env["PYTHONPATH"] = str(ROOT)
+    env.update(extra_env)
     return start_process([sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port)], port,
                          tmp_path / log, cwd=tmp_path, env=env)
 
@@ -61,3 +63,21 @@ def test_serve_embedded_default(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.parametrize("trusted,second_status", [("", 429), ("127.0.0.1", 200)])
+def test_serve_believes_forwarded_for_only_from_trusted_proxies(tmp_path, trusted, second_status):
+    """A real `serve` (uvicorn over TCP, peer 127.0.0.1): uvicorn's own default would trust localhost's
+    X-Forwarded-For; only TRUSTED_PROXIES counts. Two clients forwarded by the peer, one OTP request each,
+    a limit of one request per client IP: the same budget unless the peer is trusted."""
+    port = free_port()
+    proc = _start(tmp_path, port, "xff.log", OTP_IP_LIMIT="1", TRUSTED_PROXIES=trusted, SEED_DEMO="false")
+    try:
+        statuses = [
+            httpx.post(f"http://127.0.0.1:{port}/api/auth/otp/request", json={"tenant": "demo", "email": f"{n}@example.com"},
+                       headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            for n in (1, 2)
+        ]
+    finally:
+        _stop(proc, tmp_path, "xff.log")
+    assert statuses == [200, second_status]

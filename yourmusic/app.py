@@ -30,6 +30,7 @@ from yourmusic.schema.fastpath import FastGraphQL
 from yourmusic.schema.limits import QueryLimits
 from yourmusic.schema.persisted import PersistedQueries
 from yourmusic.schema.view import GraphQLView
+from yourmusic.proxies import proxy_headers
 from yourmusic.security.cors import TenantCORSMiddleware
 from yourmusic.security.origins import parse_origin_list
 from yourmusic.settings import Settings, get_settings
@@ -122,7 +123,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
-        middleware=[Middleware(ObservabilityMiddleware, access=settings.access_log, metrics=settings.metrics_enabled),
+        middleware=[*proxy_headers(settings.trusted_proxies),  # outermost: every layer sees the real client
+                    Middleware(ObservabilityMiddleware, access=settings.access_log, metrics=settings.metrics_enabled),
                     Middleware(TenantCORSMiddleware, origins=parse_origin_list(settings.cors_origins)),
                     Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],  # 413 on every route
     )

@@ -18,7 +18,7 @@ from yourmusic.services.origin_directory import OriginDirectory
 from yourmusic.services.otp import OtpService
 from yourmusic.services.passwordless import PasswordlessService
 from yourmusic.services.plays import ForwardPolicy, PlayForwarder
-from yourmusic.services.ratelimit import Network, RateLimiter, build_limiter, parse_networks
+from yourmusic.services.ratelimit import RateLimiter, build_limiter
 from yourmusic.services.sessions import SessionService
 from yourmusic.services.streaming import StreamingService
 from yourmusic.settings import Settings
@@ -94,7 +94,6 @@ class Container:
     limiter: RateLimiter
     sessions: SessionService
     passwordless: PasswordlessService
-    trusted_proxies: tuple[Network, ...]
     streaming: StreamingService
     plays: PlayForwarder = field(init=False)  # forwards stored play reports to the aggregator
     cors: OriginDirectory = field(init=False)  # every tenant's CORS origins, for the middleware
@@ -134,7 +133,6 @@ class Container:
             limiter=limiter,
             sessions=sessions,
             passwordless=passwordless,
-            trusted_proxies=parse_networks(settings.trusted_proxies),
             streaming=streaming_service(settings, cache),
             stripe=StripeGateway(stripe_config(settings)),
         )

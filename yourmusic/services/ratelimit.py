@@ -8,12 +8,9 @@ a refused hit asks the window's end once more for `Retry-After`. Refused hits ne
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import math
 import time
-from collections.abc import Iterable
-from typing import Union
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -23,8 +20,6 @@ from redis.asyncio import ConnectionPool
 from yourmusic.errors import RateLimited
 
 log = logging.getLogger("yourmusic.ratelimit")
-
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 REDIS_TIMEOUT = 2.0  # seconds per Redis call: a hung Redis must not hang sign-in
 
@@ -79,51 +74,3 @@ def build_limiter(redis_url: str | None, namespace: str) -> RateLimiter:
     storage = RedisStorage(f"async+{redis_url}", implementation="redispy", key_prefix=f"{namespace}:rl",
                            wrap_exceptions=True, connection_pool=pool)
     return RateLimiter(storage, pool)
-
-
-def parse_networks(spec: str | Iterable[str]) -> tuple[Network, ...]:
-    """`"10.0.0.1, 192.168.0.0/16"` -> networks; a bad entry is a configuration error."""
-    items = spec.split(",") if isinstance(spec, str) else spec
-    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in items if item.strip())
-
-
-def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    value = value.strip()
-    if value.startswith("[") and "]" in value:  # "[::1]:8080"
-        value = value[1 : value.index("]")]
-    elif value.count(":") == 1:  # "1.2.3.4:5678"
-        value = value.split(":", 1)[0]
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
-def client_ip(peer: str | None, forwarded_for: list[str], trusted: tuple[Network, ...]) -> str:
-    """The caller's address: the TCP peer, unless that peer is a trusted proxy.
-
-    Behind trusted proxies, `X-Forwarded-For` is read right to left (each proxy appends the
-    address it saw) and the first address that is not a trusted proxy is the client; entries left
-    of it were written by the client and are not believed.
-    """
-    address = _ip(peer) if peer else None
-    if address is None:
-        return peer or "unknown"
-
-    def is_trusted(a: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        return any(a in network for network in trusted)
-
-    if not trusted or not is_trusted(address):
-        return str(address)
-    hops = [h for header in forwarded_for for h in header.split(",")]
-    for hop in reversed(hops):
-        hop_ip = _ip(hop)
-        if hop_ip is None:
-            break  # a garbled entry: stop believing anything further left
-        address = hop_ip
-        if not is_trusted(hop_ip):
-            break
-    return str(address)
