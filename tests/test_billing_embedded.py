@@ -19,8 +19,8 @@ from tests.servers import free_port, start_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
-                                reason="the embedded default is SQLite; one run is enough")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
+                                reason="the embedded default is SQLite; one run is enough")]
 
 _DROP = {"DATABASE_URL", "REDIS_URL", "AGGREGATOR_URL", "SELF_URL", "STRIPE_API_BASE", "STRIPE_API_KEY",
          "STRIPE_WEBHOOK_SECRET", "SEED_DEMO"}

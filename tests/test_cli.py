@@ -8,6 +8,8 @@ import subprocess
 import sys
 import uuid
 
+import pytest
+
 
 def _cli(settings, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": settings.database_url, "DATA_DIR": str(settings.data_dir),
@@ -16,6 +18,7 @@ def _cli(settings, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=60)
 
 
+@pytest.mark.slow  # a subprocess
 async def test_tenant_and_client_create(api, settings):
     slug = f"cli-{uuid.uuid4().hex[:8]}"
     made = _cli(settings, "tenant", "create", slug, "--name", "CLI Records")
@@ -34,6 +37,7 @@ async def test_tenant_and_client_create(api, settings):
     assert r.status_code == 200 and r.json()["meta"]["total"] == 0
 
 
+@pytest.mark.slow  # a subprocess
 async def test_cli_errors(settings):
     dup = f"cli-{uuid.uuid4().hex[:8]}"
     assert _cli(settings, "tenant", "create", dup).returncode == 0

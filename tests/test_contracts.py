@@ -45,6 +45,7 @@ async def test_served_openapi_is_the_committed_one(api):
     assert served == json.loads((ROOT / contracts.OPENAPI_FILE).read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow  # a subprocess
 def test_export_check_command(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "yourmusic.cli", "schema", "export", "--dir", str(tmp_path), *a],  # noqa: E731
                                     cwd=ROOT, capture_output=True, text=True)
@@ -175,6 +176,7 @@ def _check(repo: Path) -> tuple[int, str]:
     return result.returncode, result.stdout
 
 
+@pytest.mark.slow  # a subprocess
 def test_script_against_the_previous_commit(tmp_path):
     _git(tmp_path, "init", "-q")
     spec = {"openapi": "3.1.0", "paths": {"/api/a": {"get": {"responses": {"200": {"description": "ok"}}}}}}

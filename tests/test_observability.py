@@ -226,6 +226,7 @@ def _cli(env: dict[str, str], *args: str) -> dict:
 
 
 @pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite", reason="one database is enough")
+@pytest.mark.slow  # a subprocess
 def test_sigterm_lets_in_flight_requests_finish_and_logs_json(tmp_path):
     sandbox = start_server(create_sandbox(consumer_key="k"))
     try:

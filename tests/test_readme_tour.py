@@ -17,8 +17,8 @@ from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
-                                reason="the tour runs on the embedded default (SQLite); one run is enough")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
+                                reason="the tour runs on the embedded default (SQLite); one run is enough")]
 
 # Settings a developer's shell would not have: the tour runs on the embedded defaults.
 _NOT_INHERITED = {"DATABASE_URL", "REDIS_URL", "AGGREGATOR_URL", "STREAMING_URL", "STRIPE_API_BASE", "SELF_URL",

@@ -25,8 +25,8 @@ from tests.api import bearer
 from tests.mailbox import free_port
 from tests.servers import start_process
 
-pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "postgres",
-                                reason="scale-out needs the shared PostgreSQL (TEST_DATABASE=postgres)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "postgres",
+                                reason="scale-out needs the shared PostgreSQL (TEST_DATABASE=postgres)")]
 
 REDIS_DB = 15
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"

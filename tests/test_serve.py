@@ -17,8 +17,8 @@ from tests.servers import free_port, start_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
-                                reason="the embedded default is SQLite; one run is enough")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
+                                reason="the embedded default is SQLite; one run is enough")]
 
 
 def _start(tmp_path: Path, port: int, log: str, **extra_env: str) -> subprocess.Popen:

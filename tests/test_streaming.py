@@ -548,6 +548,7 @@ def _serve(settings, aggregator_server, streaming_server, port: int, log: Path, 
                           "127.0.0.1", "--port", str(port), "--log-level", "warning"], port, log, cwd=ROOT, env=environ)
 
 
+@pytest.mark.slow  # a subprocess
 async def test_reports_survive_a_restart_and_arrive_exactly_once(api, app, tenant, settings, aggregator_server,
                                                                  streaming_server, streams, upstream, tmp_path):
     await app.state.container.plays.forward_due(force=True)  # whatever earlier tests left behind

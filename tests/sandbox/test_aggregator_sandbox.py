@@ -246,6 +246,7 @@ def test_derived_flags_have_expected_proportions():
         assert ("stream" in release.usage_types) == any("stream" in t.usage_types for t in rtracks)
 
 
+@pytest.mark.slow  # a subprocess
 def test_catalogue_is_deterministic_across_processes():
     """Derived fields must not depend on PYTHONHASHSEED (hash() randomisation)."""
     script = (
@@ -278,6 +279,7 @@ def test_bundled_catalog_is_compact_and_keeps_provenance():
 
 
 @pytest.mark.skipif(not SHARED_SOURCE.exists(), reason="shared Chinook export not available")
+@pytest.mark.slow  # a subprocess
 def test_build_script_is_reproducible(tmp_path):
     output = tmp_path / "catalog.json.gz"
     subprocess.run(

@@ -95,6 +95,7 @@ async def test_faults(client):
     assert (await client.get("/streams", params={"trackids": "2"}, headers=KEY)).status_code == 200
 
 
+@pytest.mark.slow  # a subprocess
 def test_cli_runs_it_alone(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
