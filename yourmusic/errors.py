@@ -82,6 +82,12 @@ class ValidationFailed(AppError):
         return cls({name: [message]})
 
 
+class UnsupportedMediaType(AppError):
+    """A request body in a content type the operation does not read (JSON only, but the token endpoint)."""
+
+    status, code, default_message = 415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be application/json."
+
+
 class RateLimited(AppError):
     status, code, default_message = 429, "RATE_LIMITED", "Too Many Attempts."
 

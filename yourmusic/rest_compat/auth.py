@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 from urllib.parse import unquote
 
-import orjson
 from pydantic import Field
 from starlette.responses import Response
 
 from yourmusic.errors import OAuthError
 from yourmusic.resolvers import auth
-from yourmusic.rest_compat.core import OAUTH2, Call, Operation
+from yourmusic.rest_compat.core import FORM, JSON, OAUTH2, Call, Operation, media_type
 from yourmusic.rest_compat.names import DEVICE, contract_input
 from yourmusic.rest_compat.responses import JSONResponse
 from yourmusic.rest_compat.shapes import ClientTokenOut, DelegationTokenOut
@@ -44,27 +44,71 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     return unquote(cid), unquote(secret)
 
 
+class _RepeatedParameter(ValueError):
+    pass
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are each given once (json's `object_pairs_hook`)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedParameter(key)
+        out[key] = value
+    return out
+
+
+def _repeated(name: str) -> OAuthError:
+    return OAuthError("invalid_request", f"The {name} parameter must not be repeated.")
+
+
 async def _token_params(call: Call) -> dict[str, Any]:
-    content_type = call.request.headers.get("content-type", "").split(";")[0].strip().lower()
+    """The body's parameters, each given at most once (RFC 6749 §3.2), from a form or a JSON object.
+
+    The content type was checked before (JSON or form, else 415). A repeated parameter, JSON that does
+    not parse or is not an object, is `invalid_request`.
+    """
+    kind, _ = media_type(call.request.headers.get("content-type"))
+    if kind == FORM:
+        params: dict[str, Any] = {}
+        for key, value in (await call.request.form()).multi_items():
+            if key in params:
+                raise _repeated(key)
+            params[key] = value if isinstance(value, str) else None  # a file part is no parameter
+        return params
     raw = await call.request.body()
-    if content_type == "application/x-www-form-urlencoded":
-        form = await call.request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
     if not raw.strip():
         return {}
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        body = json.loads(raw, object_pairs_hook=_unique_object)
+    except _RepeatedParameter as exc:
+        raise _repeated(str(exc)) from None
+    except (ValueError, RecursionError):
         raise OAuthError("invalid_request", "The request body must be JSON or form data.") from None
     if not isinstance(body, dict):
         raise OAuthError("invalid_request", "The request body must be an object.")
     return body
 
 
+def _client_credentials(basic: tuple[str, str] | None, params: dict[str, Any]) -> tuple[Any, Any]:
+    """The client id and secret from exactly one authentication method (RFC 6749 §2.3).
+
+    HTTP Basic and a `client_secret` in the body together are `invalid_request`, as is a body
+    `client_id` naming another client than the Basic one. Empty parameters count as absent (§3.1).
+    """
+    if basic is None:
+        return params.get("client_id"), params.get("client_secret")
+    if params.get("client_secret") not in (None, ""):
+        raise OAuthError("invalid_request", "Use one client authentication method: HTTP Basic or client_secret "
+                         "in the body, not both.")
+    if params.get("client_id") not in (None, "", basic[0]):
+        raise OAuthError("invalid_request", "The client_id parameter does not match the HTTP Basic client.")
+    return basic
+
+
 async def issue_token(call: Call) -> Response:
     params = await _token_params(call)
-    basic = _basic_credentials(call.request.headers.get("authorization"))
-    client_id, secret = basic if basic else (params.get("client_id"), params.get("client_secret"))
+    client_id, secret = _client_credentials(_basic_credentials(call.request.headers.get("authorization")), params)
     token = await auth.issue_client_token(call.ctx, params.get("grant_type"), client_id, secret)
     return JSONResponse(
         ClientTokenOut.dump(token), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -79,8 +123,10 @@ async def mint_udt(call: Call) -> Response:
 OPERATIONS = [
     Operation(("POST",), "/api/oauth/token", issue_token, "issueClientToken", "Issue OAuth2 client token",
               "Authentication", "Mutation.issueClientToken", body=TokenRequest, response=ClientTokenOut,
-              description="Client credentials token endpoint accepting JSON (preferred), form data or HTTP Basic.",
-              errors=(400, 401)),
+              description="Client credentials token endpoint accepting JSON (preferred), form data or HTTP Basic. "
+              "Each parameter at most once, and one client authentication method per request (HTTP Basic or "
+              "`client_secret` in the body): otherwise 400 `invalid_request` (RFC 6749 §2.3, §3.2).",
+              errors=(400, 401), consumes=(JSON, FORM), oauth=True),
     Operation(("POST",), "/api/users/{user_id}/udt", mint_udt, "mintUserDelegationToken",
               "Mint a User Delegation Token", "Authentication", "Mutation.mintUserDelegationToken",
               auth=(OAUTH2,), body=UdtRequest, response=DelegationTokenOut,

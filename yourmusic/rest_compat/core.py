@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from yourmusic.context import Context
 from yourmusic.db import database_unavailable
-from yourmusic.errors import AppError, ServiceUnavailable, ValidationFailed
+from yourmusic.errors import AppError, OAuthError, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
 from yourmusic.rest_compat.responses import JSONResponse, error_response, unexpected_error_response
 from yourmusic.validation import Submitted, row_id
 
@@ -31,6 +31,19 @@ log = logging.getLogger("yourmusic.rest")
 
 OAUTH2 = "OAuth2"
 UDT = "UDT"
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def media_type(header: str | None) -> tuple[str, dict[str, str]]:
+    """`Content-Type` split into its lower-cased type and its parameters (`charset` lower-cased too)."""
+    kind, *rest = (header or "").split(";")
+    params = {}
+    for part in rest:
+        name, _, value = part.partition("=")
+        params[name.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), params
 
 
 @dataclass
@@ -77,6 +90,14 @@ class Call:
 Handler = Callable[[Call], Awaitable[Response]]
 
 
+def bearer_challenge(exc: AppError) -> str:
+    """RFC 6750 §3: a bearer-protected route's 401 names the scheme; a token that was sent and refused
+    adds `error="invalid_token"` (a missing one carries no error code)."""
+    if exc.code == "UNAUTHENTICATED":
+        return 'Bearer realm="yourmusic"'
+    return 'Bearer realm="yourmusic", error="invalid_token"'
+
+
 @dataclass(frozen=True)
 class Operation:
     methods: tuple[str, ...]
@@ -95,7 +116,34 @@ class Operation:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | dict[str, Any] | None = None
     errors: tuple[int, ...] = ()
-    media_type: str = "application/json"
+    media_type: str = JSON
+    # What a request body may be sent as. JSON everywhere (a cross-site form or text/plain POST is a 415,
+    # never read); the OAuth2 token endpoint also takes forms (RFC 6749 §4.4.2).
+    consumes: tuple[str, ...] = (JSON,)
+    oauth: bool = False  # errors in RFC 6749 §5.2's shape (the token endpoint)
+
+    def unsupported_media_type(self) -> AppError:
+        allowed = " or ".join(self.consumes)
+        message = f"The request body must be sent as {allowed} (UTF-8)."
+        if self.oauth:
+            return OAuthError("invalid_request", message, status=UnsupportedMediaType.status)
+        return UnsupportedMediaType(message)
+
+
+async def check_media_type(op: Operation, request: Request) -> None:
+    """415 for a body that is not one of `op.consumes` (JSON must be UTF-8, RFC 8259 §8.1).
+
+    Checked before the handler runs: nothing is parsed, authenticated against or written. A request
+    without a body (an empty PATCH) needs no content type.
+    """
+    if op.body is None or request.method not in BODY_METHODS:
+        return
+    kind, params = media_type(request.headers.get("content-type"))
+    if kind in op.consumes and (kind != JSON or params.get("charset", "utf-8") == "utf-8"):
+        return
+    if not kind and not await request.body():
+        return
+    raise op.unsupported_media_type()
 
 
 def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
@@ -104,8 +152,11 @@ def endpoint(op: Operation) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         ctx = Context(request=request, container=getattr(request.app.state, container_key))
         try:
+            await check_media_type(op, request)
             return await op.handler(Call(request=request, ctx=ctx))
         except AppError as exc:
+            if exc.status == 401 and op.auth:
+                return error_response(exc, {"WWW-Authenticate": bearer_challenge(exc)})
             return error_response(exc)
         except Exception as exc:
             if database_unavailable(exc):

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from yourmusic import __version__
 from yourmusic import errors as E
-from yourmusic.rest_compat.core import OAUTH2, UDT, Operation
+from yourmusic.rest_compat.core import JSON, OAUTH2, UDT, Operation
 from yourmusic.rest_compat.reference import HEADER_PARAMS, PATH_PARAMS, QUERY_PARAMS, REFERENCE, TAGS, Doc
 
 # The reference's tags in its order (Public & Health ... Streaming), then ours (Billing).
@@ -22,6 +22,7 @@ _ERRORS: dict[int, tuple[str, str]] = {
     404: ("Unknown id, or an id of another tenant", "Error"),
     409: ("Conflict with the current state", "Error"),
     413: ("The request body is larger than MAX_BODY_BYTES (PAYLOAD_TOO_LARGE)", "Error"),
+    415: ("The request body is in a content type this operation does not read", "Error"),
     422: ("The given data was invalid", "ValidationError"),
     429: ("Too many attempts (see Retry-After)", "Error"),
     502: ("The aggregator failed", "Error"),
@@ -133,6 +134,10 @@ def _error_examples(op: Operation, status: int, components: dict[str, Any]) -> d
         field = _first_field(op, components)
         return {"VALIDATION_FAILED": {"message": E.ValidationFailed.default_message,
                                       "errors": {field: [f"The {field.replace('_', ' ')} field is required."]}}}
+    if status == 415:
+        if token_endpoint:
+            return {"invalid_request": {"error": "invalid_request", "error_description": op.unsupported_media_type().message}}
+        return {"UNSUPPORTED_MEDIA_TYPE": err(E.UnsupportedMediaType, op.unsupported_media_type().message)}
     if status == 413:
         return {"PAYLOAD_TOO_LARGE": err(E.PayloadTooLarge, "The request body is too large (at most 1048576 bytes).")}
     if status == 429:
@@ -180,13 +185,12 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if params:
         out["parameters"] = params
     if op.body is not None:
-        content: dict[str, Any] = {"application/json": {"schema": _schema(op.body, components, "validation")}}
-        if doc.request is not None:
-            content["application/json"]["example"] = doc.request
-        if op.operation_id == "issueClientToken":
-            content["application/x-www-form-urlencoded"] = {"schema": content["application/json"]["schema"]}
-            if isinstance(doc.request, dict):
-                content["application/x-www-form-urlencoded"]["example"] = doc.request
+        schema = _schema(op.body, components, "validation")
+        content: dict[str, Any] = {}
+        for kind in op.consumes:  # anything else is a 415
+            content[kind] = {"schema": schema}
+            if doc.request is not None and (kind == JSON or isinstance(doc.request, dict)):
+                content[kind]["example"] = doc.request
         # Required only when the body has a required field: an all-optional PATCH without a body is a no-op.
         required = bool(op.body.model_json_schema(mode="validation").get("required"))
         out["requestBody"] = {"required": required, "content": content}
@@ -199,13 +203,15 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         elif doc.response is not None:
             success["content"][op.media_type]["example"] = doc.response
     responses: dict[str, Any] = {str(op.status): success}
-    errors = (*op.errors, 413) if op.body is not None and 413 not in op.errors else op.errors  # every body is bounded
+    errors = op.errors
+    if op.body is not None:  # every body is bounded (413) and typed (415)
+        errors = (*errors, *(s for s in (413, 415) if s not in errors))
     for status in errors:
         description, schema_name = _ERRORS[status]
         if status == 400 and op.operation_id != "issueClientToken":  # only the token endpoint speaks RFC 6749
             description, schema_name = "Bad request", "Error"
-        if status == 401 and op.operation_id == "issueClientToken":  # RFC 6749 §5.2: invalid_client
-            description, schema_name = "Client authentication failed", "OAuthError"
+        if op.oauth and status in (401, 415):  # RFC 6749 §5.2: invalid_client, invalid_request
+            description, schema_name = ("Client authentication failed" if status == 401 else description), "OAuthError"
         schema_ref: dict[str, Any] = {"$ref": f"#/components/schemas/{schema_name}"}
         if status == 503 and op.operation_id == "aggregatorStatus":  # the status body, not an error
             description, schema_ref = "The aggregator is down", _schema(op.response, components, "serialization")
@@ -214,6 +220,10 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         if examples:
             media["examples"] = {name: {"summary": name, "value": value} for name, value in examples.items()}
         response_doc: dict[str, Any] = {"description": description, "content": {"application/json": media}}
+        if status == 401 and op.auth:
+            response_doc["headers"] = {"WWW-Authenticate": {
+                "description": 'RFC 6750 §3: `Bearer realm="yourmusic"`, plus `error="invalid_token"` when the token '
+                "sent is malformed, forged, expired or revoked.", "schema": {"type": "string"}}}
         if status == 429:
             response_doc["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again.",
                                                        "schema": {"type": "integer", "minimum": 1}}}

@@ -20,8 +20,10 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-def error_response(exc: AppError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
+def error_response(exc: AppError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The contract's body for a domain error, with its own headers and any the transport adds."""
+    merged = {**exc.headers, **(headers or {})}
+    return JSONResponse(exc.body(), status_code=exc.status, headers=merged or None)
 
 
 def unexpected_error_response() -> JSONResponse:
