@@ -77,6 +77,18 @@ class Api:
         return r.json()
 
 
+async def spent_long_ago(refresh_token: str) -> None:
+    """Make a spent refresh token's first use a day old: presenting it again is past any reuse interval."""
+    from datetime import UTC, datetime, timedelta
+
+    from yourmusic.models import RefreshToken
+    from yourmusic.security.secrets import digest
+
+    spent = await RefreshToken.filter(token_hash=digest(refresh_token)).exclude(used_at=None).update(
+        used_at=datetime.now(UTC) - timedelta(days=1))
+    assert spent == 1, "the refresh token was not spent"
+
+
 def gql_codes(result: dict[str, Any]) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in result.get("errors") or []]
 

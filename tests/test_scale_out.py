@@ -56,6 +56,7 @@ def instances(app, settings, mailbox, aggregator_server, streaming_server, strip
         "CACHE_NAMESPACE": namespace,
         "SIGNING_KEYS": settings.signing_keys or "",
         "SEED_DEMO": "false",
+        "SESSION_REFRESH_REUSE_INTERVAL": "0",  # any second use is reuse (the interval: test_token_liveness.py)
         "AGGREGATOR_URL": settings.aggregator_url,
         "AGGREGATOR_KEY": settings.aggregator_key,
         "STREAMING_URL": settings.streaming_url,

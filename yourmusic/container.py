@@ -111,6 +111,7 @@ class Container:
             tokens, cache.backend,
             access_ttl=settings.session_access_ttl, refresh_ttl=settings.refresh_token_ttl,
             onboarding_ttl=settings.onboarding_token_ttl, revocation_cache_ttl=settings.session_revocation_cache_ttl,
+            reuse_interval=settings.session_refresh_reuse_interval,
         )
         otp = OtpService(
             OtpHasher(otp_hash_key(settings.otp_hash_key, keys)),

@@ -63,17 +63,19 @@ class Context:
         return self._principal
 
     async def _ensure_live(self, principal: Principal) -> None:
-        """The one place a session access token's family is checked (revoked, expired, deleted user).
+        """The one place a user token is checked beyond its signature: its user still exists (UDTs and
+        session access tokens) and a session's family is live (not revoked or expired).
 
-        Once per request; the answer is cached briefly in the shared cache by the session service.
+        Once per request, for every operation that reads the principal; the answer is cached briefly in
+        the shared cache by the session service (a cache hit on the warm path).
         """
         if self._live:
             return
         async with self._live_lock:
             if not self._live:
-                if isinstance(principal, UserPrincipal) and principal.family_id is not None:
+                if isinstance(principal, UserPrincipal):
                     await self.container.sessions.ensure_live(
-                        principal.family_id, principal.tenant_id, principal.user_id, principal.device_id
+                        principal.tenant_id, principal.user_id, principal.device_id, principal.family_id
                     )
                 self._live = True
 

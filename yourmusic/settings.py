@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     onboarding_token_ttl: int = 900
     # How long "this session family is not revoked" may be cached (revocation also clears it).
     session_revocation_cache_ttl: int = 5
+    # Seconds after its first use within which a refresh token may be presented again and still yields a
+    # working session (a retry after a lost answer; Okta's default grace period); after it, reuse revokes
+    # the family. 0: any second use revokes.
+    session_refresh_reuse_interval: float = Field(default=30.0, ge=0, le=300)
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs); empty: none.
     trusted_proxies: str = ""
     # Per-tenant sender addresses as JSON, e.g. {"acme": "Acme <no-reply@acme.example>"}; else MAIL_FROM.

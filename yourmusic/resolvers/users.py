@@ -35,3 +35,4 @@ async def update_user(ctx: Context, user_id: uuid.UUID, update: Submitted[svc.Us
 async def delete_user(ctx: Context, user_id: uuid.UUID) -> None:
     client = await ctx.client()
     await svc.delete_user(client.tenant_id, user_id)
+    await ctx.container.sessions.user_deleted(user_id)  # the delete found it: its tokens stop working at once

@@ -5,8 +5,10 @@ and the revocation check every session access token passes.
   JWTs carrying the family id (`fam`); its refresh tokens are opaque 256-bit random strings stored
   as SHA-256 digests.
 - Refreshing spends the presented token and issues the next one of the same family. Presenting a
-  spent token again is reuse (it leaked, or was replayed): the whole family is revoked, so the
-  legitimate holder and the thief are both signed out (Auth0's rule).
+  spent token again within SESSION_REFRESH_REUSE_INTERVAL seconds of its first use answers another
+  working session of the family (a retry after a lost answer, two concurrent refreshes); later it is
+  reuse (it leaked, or was replayed): the whole family is revoked, so the legitimate holder and the
+  thief are both signed out (Auth0's rule).
 - Whether a family is still live is cached for a few seconds in the shared cache, so a revoked
   family's access tokens stop working within that time everywhere, and at once on the instance
   (or Redis) that revoked it.
@@ -44,6 +46,10 @@ class InvalidOnboardingToken(InvalidAuthToken):
 
 class SessionRevoked(InvalidAuthToken):
     default_message = "The session has ended."
+
+
+class UserGone(InvalidAuthToken):
+    """The token's user was deleted (or never existed in the token's tenant)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class SessionService:
         refresh_ttl: int,
         onboarding_ttl: int,
         revocation_cache_ttl: int,
+        reuse_interval: float = 0,
     ) -> None:
         self._tokens = tokens
         self._cache = cache
@@ -98,6 +105,7 @@ class SessionService:
         self.refresh_ttl = refresh_ttl
         self.onboarding_ttl = onboarding_ttl
         self._cache_ttl = revocation_cache_ttl
+        self.reuse_interval = reuse_interval  # seconds a spent refresh token may be presented again
 
     # ------------------------------------------------------------------ sessions
 
@@ -125,7 +133,12 @@ class SessionService:
         )
 
     async def refresh(self, refresh_token: str) -> Session:
-        """Rotate: spend this refresh token, issue the next of its family. Reuse revokes the family."""
+        """Rotate: spend this refresh token, issue the next of its family.
+
+        Presenting a spent token again within `reuse_interval` seconds of its first use (a client retrying
+        after a lost answer, two tabs refreshing at once) yields another working session of the same
+        family; later, it is reuse and revokes the family (Auth0's "reuse interval", Okta's "grace period").
+        """
         now = _now()
         row = await RefreshToken.get_or_none(token_hash=digest(refresh_token)).select_related("family")
         if row is None:
@@ -133,13 +146,18 @@ class SessionService:
         family: RefreshFamily = row.family
         if family.revoked_at is not None or family.expires_at <= now:
             raise InvalidRefreshToken()
-        if row.used_at is not None:
-            await self._reuse_detected(family)
-        # Only one presenter can spend a token, even when two arrive at the same moment.
-        spent = await RefreshToken.filter(id=row.id, used_at=None).update(used_at=now)
-        if spent != 1:
-            await self._reuse_detected(family)
-        user = await User.get_or_none(id=family.user_id, tenant_id=family.tenant_id)
+        used_at = row.used_at
+        if used_at is None:
+            # Only one presenter can spend a token, even when two arrive at the same moment.
+            if await RefreshToken.filter(id=row.id, used_at=None).update(used_at=now) != 1:
+                used_at = await RefreshToken.filter(id=row.id).first().values_list("used_at", flat=True)
+                if used_at is None:  # the family (and the token) went meanwhile
+                    raise InvalidRefreshToken()
+        if used_at is not None:
+            if (now - used_at).total_seconds() > self.reuse_interval:
+                await self._reuse_detected(family)
+            log.info("refresh token presented again within the reuse interval: family %s", family.id)
+        user = await User.get_or_none(id=family.user_id, tenant_id=family.tenant_id)  # type: ignore[attr-defined]
         if user is None:  # deleted meanwhile (its families go with it)
             raise InvalidRefreshToken()
         return await self._issue(family, user, now, refresh_expires_in=_seconds_until(family.expires_at, now))
@@ -161,26 +179,25 @@ class SessionService:
         await RefreshFamily.filter(id=family_id, revoked_at=None).update(revoked_at=_now(), revoked_reason=reason)
         await self._remember(family_id, None)
 
-    # ------------------------------------------------------------------ access-token check
+    # ------------------------------------------------------------------ user-token check
 
     def _cache_key(self, family_id: uuid.UUID) -> str:
         return f"session-family:{family_id}"
 
-    async def _remember(self, family_id: uuid.UUID, state: dict[str, Any] | None) -> None:
-        """Cache the family's state; `None` records "not live" (revoked, expired or gone)."""
+    def _user_key(self, user_id: uuid.UUID) -> str:
+        return f"token-user:{user_id}"
+
+    async def _cache_set(self, key: str, state: dict[str, Any]) -> None:
         try:
-            await self._cache.set(self._cache_key(family_id), state or {"live": False}, ttl=self._cache_ttl)
+            await self._cache.set(key, state, ttl=self._cache_ttl)
         except Exception as exc:  # noqa: BLE001 - the database stays the truth
             log.warning("session cache set failed: %s", type(exc).__name__)
 
+    async def _remember(self, family_id: uuid.UUID, state: dict[str, Any] | None) -> None:
+        """Cache the family's state; `None` records "not live" (revoked, expired or gone)."""
+        await self._cache_set(self._cache_key(family_id), state or {"live": False})
+
     async def _family_state(self, family_id: uuid.UUID) -> dict[str, Any]:
-        try:
-            cached = await self._cache.get(self._cache_key(family_id))
-        except Exception as exc:  # noqa: BLE001
-            log.warning("session cache get failed: %s", type(exc).__name__)
-            cached = None
-        if isinstance(cached, dict):
-            return cached
         family = await RefreshFamily.get_or_none(id=family_id)
         if family is None or family.revoked_at is not None:
             state: dict[str, Any] = {"live": False}
@@ -195,11 +212,38 @@ class SessionService:
         await self._remember(family_id, state)
         return state
 
+    async def _user_state(self, user_id: uuid.UUID) -> dict[str, Any]:
+        tenant_id = await User.filter(id=user_id).first().values_list("tenant_id", flat=True)
+        state = {"live": True, "tenant": str(tenant_id)} if tenant_id is not None else {"live": False}
+        await self._cache_set(self._user_key(user_id), state)
+        return state
+
+    async def user_deleted(self, user_id: uuid.UUID) -> None:
+        """Record at once that this user's tokens (UDTs and sessions) are dead; other instances see it
+        within SESSION_REVOCATION_CACHE_TTL (their cached "live" expires), the shared cache at once."""
+        await self._cache_set(self._user_key(user_id), {"live": False})
+
     async def ensure_live(
-        self, family_id: uuid.UUID, tenant_id: uuid.UUID, user_id: uuid.UUID, device_id: uuid.UUID | None
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, device_id: uuid.UUID | None, family_id: uuid.UUID | None
     ) -> None:
-        """INVALID_AUTH_TOKEN unless the family exists, is not revoked or expired, and is the token's."""
-        state = await self._family_state(family_id)
+        """INVALID_AUTH_TOKEN unless the token's user still exists in its tenant and, for a session access
+        token, its family exists, is not revoked or expired, and is the token's.
+
+        One shared-cache read for both answers (cached for SESSION_REVOCATION_CACHE_TTL seconds); the
+        database is read only on a miss.
+        """
+        keys = [self._user_key(user_id)] + ([self._cache_key(family_id)] if family_id is not None else [])
+        try:
+            cached = await self._cache.multi_get(keys)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("session cache get failed: %s", type(exc).__name__)
+            cached = [None] * len(keys)
+        user = cached[0] if isinstance(cached[0], dict) else await self._user_state(user_id)
+        if not user.get("live") or user.get("tenant") != str(tenant_id):
+            raise UserGone()
+        if family_id is None:
+            return
+        state = cached[1] if isinstance(cached[1], dict) else await self._family_state(family_id)
         if (
             not state.get("live")
             or state.get("tenant") != str(tenant_id)
