@@ -117,7 +117,7 @@ async def test_the_check_is_a_cache_hit_when_warm(api, tenant, app, monkeypatch)
     for _ in range(3):
         assert (await api.http.get("/api/playlists", headers=bearer(udt))).status_code == 200
     assert reads == []
-    await app.state.container.cache.backend.delete(f"token-user:{user['id']}")
+    await app.state.container.cache.delete(f"token-user:{user['id']}")
     assert (await api.http.get("/api/playlists", headers=bearer(udt))).status_code == 200
     assert reads == [uuid.UUID(user["id"])]
 

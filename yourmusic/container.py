@@ -108,7 +108,7 @@ class Container:
         mail = MailDispatcher(build_sender(settings.smtp_url, settings.mail_outbox_dir))
         limiter = build_limiter(settings.redis_url, settings.cache_namespace)
         sessions = SessionService(
-            tokens, cache.backend,
+            tokens, cache,
             access_ttl=settings.session_access_ttl, refresh_ttl=settings.refresh_token_ttl,
             onboarding_ttl=settings.onboarding_token_ttl, revocation_cache_ttl=settings.session_revocation_cache_ttl,
             reuse_interval=settings.session_refresh_reuse_interval,
