@@ -54,6 +54,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    settings.check_profile()  # production never starts on a sandbox secret or upstream
     openapi = build_openapi(OPERATIONS)
 
     async def openapi_json(request: Request) -> Response:
@@ -99,18 +100,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount(STATIC_PREFIX, app=static_app()),  # GraphiQL and Redoc assets, vendored (no CDN)
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    if settings.aggregator_url == SANDBOX:
+    # The embedded sandboxes (with their control and listing endpoints) are for development only:
+    # production refused to start on a sandbox upstream above.
+    sandboxes = not settings.production
+    if sandboxes and settings.aggregator_url == SANDBOX:
         from yourmusic.integrations.aggregator.sandbox import create_app as sandbox_app
 
         routes.append(Mount(SANDBOX_AGGREGATOR_PATH, app=sandbox_app(consumer_key=settings.aggregator_key,
                                                                      consumer_secret=settings.aggregator_secret)))
-    if settings.streaming_url == SANDBOX:
+    if sandboxes and settings.streaming_url == SANDBOX:
         from yourmusic.container import SANDBOX_STREAMING_PATH
         from yourmusic.integrations.streaming.sandbox import create_app as streaming_sandbox_app
 
         routes.append(Mount(SANDBOX_STREAMING_PATH, app=streaming_sandbox_app(
             api_key=settings.streaming_key, signing_secret=settings.streaming_signing_secret)))
-    if settings.stripe_api_base == SANDBOX:
+    if sandboxes and settings.stripe_api_base == SANDBOX:
         from yourmusic.integrations.stripe.sandbox import create_app as stripe_sandbox_app
 
         self_url = settings.self_url.rstrip("/")

@@ -13,7 +13,7 @@ from tortoise import Tortoise
 
 from yourmusic.db import migrate, tortoise_config
 from yourmusic.errors import AppError
-from yourmusic.settings import get_settings
+from yourmusic.settings import ConfigurationError, get_settings
 
 T = TypeVar("T")
 
@@ -72,6 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("SELF_URL", f"http://127.0.0.1:{args.port}")
     get_settings.cache_clear()
     settings = get_settings()
+    settings.check_profile()  # before anything is migrated, seeded or served
     # Made here, before workers start, so they all read one key set instead of racing to create it.
     load_key_set(settings.signing_keys, settings.data_dir)
     seeded = asyncio.run(_with_db(seed_demo)) if settings.seed_demo else asyncio.run(_with_db(_noop))
@@ -317,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     except AppError as exc:
         errors = getattr(exc, "errors", None)
         print(f"error: {exc.message}" + (f" {json.dumps(errors)}" if errors else ""), file=sys.stderr)
+        return 2
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
 
 

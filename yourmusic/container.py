@@ -21,10 +21,8 @@ from yourmusic.services.plays import ForwardPolicy, PlayForwarder
 from yourmusic.services.ratelimit import RateLimiter, build_limiter
 from yourmusic.services.sessions import SessionService
 from yourmusic.services.streaming import StreamingService
-from yourmusic.settings import Settings
+from yourmusic.settings import SANDBOX, Settings
 
-
-SANDBOX = "sandbox"
 SANDBOX_AGGREGATOR_PATH = "/_sandbox/aggregator"
 SANDBOX_STREAMING_PATH = "/_sandbox/streaming"
 SANDBOX_STRIPE_PATH = "/_sandbox/stripe"

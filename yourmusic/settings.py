@@ -13,6 +13,21 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+SANDBOX = "sandbox"
+# Settings whose defaults are the bundled sandboxes' public values: production must set each of them.
+SANDBOX_SECRETS = ("aggregator_key", "aggregator_secret", "streaming_key", "streaming_signing_secret",
+                   "stripe_api_key", "stripe_webhook_secret")
+SANDBOX_UPSTREAMS = ("aggregator_url", "streaming_url", "stripe_api_base")
+
+
+class ConfigurationError(Exception):
+    """The settings cannot run this profile; `names` are the environment variables to set."""
+
+    def __init__(self, message: str, names: list[str]) -> None:
+        super().__init__(message)
+        self.names = names
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
@@ -148,7 +163,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _apply_profile(self) -> Settings:
-        production = self.profile.strip().lower() == "production"
+        production = self.production
         if self.graphql_introspection is None:
             self.graphql_introspection = not production
         if self.graphiql is None:
@@ -157,6 +172,25 @@ class Settings(BaseSettings):
             self.graphql_persisted_queries = "allowlist" if production else "apq"
         self.graphql_persisted_queries = self.graphql_persisted_queries.strip().lower()
         return self
+
+    @property
+    def production(self) -> bool:
+        return self.profile.strip().lower() == "production"
+
+    def sandbox_settings(self) -> list[str]:
+        """The environment variables still on a sandbox value: a secret at its public default, or an
+        upstream left at `sandbox` (which would also mount that sandbox and its control endpoints)."""
+        fields = type(self).model_fields
+        names = [n for n in SANDBOX_SECRETS if getattr(self, n) == fields[n].default]
+        names += [n for n in SANDBOX_UPSTREAMS if getattr(self, n).strip().lower() == SANDBOX]
+        return sorted(n.upper() for n in names)
+
+    def check_profile(self) -> None:
+        """PROFILE=production refuses to start on any sandbox setting (ConfigurationError naming them)."""
+        names = self.sandbox_settings() if self.production else []
+        if names:
+            raise ConfigurationError(
+                "PROFILE=production refuses to start on sandbox settings; set " + ", ".join(names), names)
 
     @property
     def is_sqlite(self) -> bool:
