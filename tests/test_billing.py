@@ -421,9 +421,7 @@ async def test_signature_checks_store_nothing(api, tenant):
         (body, signed(evt, at=int(time.time()) - 301)[1]),  # replayed after the tolerance
         (body.replace(b'"active"', b'"past_due"'), headers),  # tampered after signing
         (body + b" ", headers),
-        (b"not json", signed("not json")[1]),  # signed but not an event
-        (orjson.dumps({"id": "evt_x"}), signed(orjson.dumps({"id": "evt_x"}).decode())[1]),
-    ]
+    ]  # signed but no usable event: MALFORMED_EVENT, in test_webhook_shapes.py
     for raw, h in cases:
         r = await api.http.post("/api/webhooks/stripe", content=raw, headers={"Content-Type": "application/json", **h})
         assert r.status_code == 400, (raw[:40], h, r.text)

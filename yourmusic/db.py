@@ -5,6 +5,8 @@ Native migrations are database-neutral: the one checked-in set applies to SQLite
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Any
 
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -61,6 +63,18 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+_NETWORK_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EHOSTUNREACH,
+                             errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.ETIMEDOUT, errno.EPIPE,
+                             errno.ENOTCONN, errno.EADDRNOTAVAIL})
+
+
+def _network_errno(exc: OSError) -> bool:
+    """An OSError of the network: a socket errno, or none at all (asyncpg's "Multiple exceptions" when
+    every address of the host refused). Any other OSError (EOVERFLOW from a timestamp, a missing file)
+    is a bug or bad input, never an outage."""
+    return exc.errno is None or exc.errno in _NETWORK_ERRNOS
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """Is this the database being unreachable (down, restarting, connection lost), not a bug?
 
@@ -69,14 +83,14 @@ def database_unavailable(exc: BaseException) -> bool:
     import asyncpg
     from tortoise.exceptions import DBConnectionError
 
-    kinds = (OSError, DBConnectionError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-             asyncpg.CannotConnectNowError, asyncpg.exceptions.OperatorInterventionError,
+    kinds = (ConnectionError, TimeoutError, socket.gaierror, DBConnectionError, asyncpg.PostgresConnectionError,
+             asyncpg.InterfaceError, asyncpg.CannotConnectNowError, asyncpg.exceptions.OperatorInterventionError,
              asyncpg.exceptions.ConnectionDoesNotExistError,
              asyncpg.exceptions.InternalClientError)  # a connection broken mid-operation by a restart
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, kinds):
+        if isinstance(current, kinds) or (isinstance(current, OSError) and _network_errno(current)):
             return True
         seen.add(id(current))
         current = current.__cause__ or current.__context__

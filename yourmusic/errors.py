@@ -61,6 +61,12 @@ class InvalidSignature(AppError):
     status, code, default_message = 400, "INVALID_SIGNATURE", "The webhook signature is missing or invalid."
 
 
+class MalformedEvent(AppError):
+    """A correctly signed webhook body that is no usable event; the message says why."""
+
+    status, code, default_message = 400, "MALFORMED_EVENT", "The event is malformed."
+
+
 class ValidationFailed(AppError):
     """Laravel's 422 shape: `{"message": ..., "errors": {"field": ["..."]}}`."""
 

@@ -129,7 +129,10 @@ OPERATIONS = [
     Operation(("POST",), "/api/webhooks/stripe", stripe_webhook, "stripeWebhook", "Stripe webhook", "Billing",
               "", body=StripeEventIn, response=WebhookOut,
               description="Stripe events, verified with `Stripe-Signature` on the raw body (300 s tolerance; "
-              "400 when missing or wrong, nothing stored), stored by id (a redelivery is a no-op) and applied "
-              "in the order of their own timestamps. No GraphQL twin.",
+              "400 `INVALID_SIGNATURE` when missing or wrong, nothing stored), checked (400 `MALFORMED_EVENT` "
+              "saying why for a signed body that is no usable event: not a JSON object, NUL characters, a "
+              "field billing reads of the wrong type, a timestamp out of range; nothing stored), stored by id "
+              "(a redelivery is a no-op) and applied in the order of their own timestamps. 503 only when a "
+              "dependency (database, Stripe) is down. No GraphQL twin.",
               errors=(400, 503)),
 ]

@@ -112,7 +112,8 @@ def _error_examples(op: Operation, status: int, components: dict[str, Any]) -> d
             return {"invalid_request": {"error": "invalid_request", "error_description": "The grant_type parameter is required."},
                     "unsupported_grant_type": {"error": "unsupported_grant_type",
                                                "error_description": "Only the client_credentials grant is supported."}}
-        return {"INVALID_SIGNATURE": err(E.InvalidSignature)}
+        return {"INVALID_SIGNATURE": err(E.InvalidSignature),
+                "MALFORMED_EVENT": err(E.MalformedEvent, "data.object.customer: Input should be a valid string")}
     if status == 401:
         if token_endpoint:
             return {"invalid_client": {"error": "invalid_client", "error_description": "Client authentication failed."}}
