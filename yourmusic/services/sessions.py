@@ -154,7 +154,8 @@ class SessionService:
                 if used_at is None:  # the family (and the token) went meanwhile
                     raise InvalidRefreshToken()
         if used_at is not None:
-            if (now - used_at).total_seconds() > self.reuse_interval:
+            # Interval 0: no grace at all (a concurrent presenter may have spent it a moment "after" `now`).
+            if self.reuse_interval <= 0 or (now - used_at).total_seconds() > self.reuse_interval:
                 await self._reuse_detected(family)
             log.info("refresh token presented again within the reuse interval: family %s", family.id)
         user = await User.get_or_none(id=family.user_id, tenant_id=family.tenant_id)  # type: ignore[attr-defined]
