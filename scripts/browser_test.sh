@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The real-browser test (run by .ci/run after the test suite): headless Chromium (Debian's package),
-# driven by playwright-core, loads /graphql and /docs from a real `yourmusic serve` on a free port with a
-# throwaway DATA_DIR, runs `{ heartbeat }` in GraphiQL and reads the answer from the page.
-# Screenshots go to artifacts/ (graphiql.png, docs.png). Chromium is installed with apt-get when
-# missing; only when that is impossible is the test skipped, and it says so.
+# The real-browser tests (run by .ci/run after the test suite): headless Chromium (Debian's package),
+# driven by playwright-core, against a real `yourmusic serve` on a free port with a throwaway DATA_DIR and
+# SQLite database (the embedded default: sandboxes mounted in-process).
+#   tests/browser/graphiql.mjs  loads /graphql and /docs, runs `{ heartbeat }` in GraphiQL, reads the answer.
+#   tests/browser/player.mjs    a tenant's player page on a second origin (CORS_ORIGINS names it) runs `me`
+#                               with the user token (CORS preflight), subscribes through the Stripe sandbox's
+#                               checkout, plays a track with hls.js until currentTime > 2; the page on a third
+#                               origin, allowed nowhere, is refused.
+# Screenshots go to artifacts/ (graphiql.png, docs.png, docs-operation.png, checkout.png, player.png,
+# player-foreign.png). Chromium is installed with apt-get when missing; only when that is impossible is the
+# test skipped, and it says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -36,12 +42,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-(
-  cd "$tmp"
-  exec env -u DATABASE_URL -u REDIS_URL DATA_DIR="$tmp/data" DATABASE_URL="sqlite://$tmp/browser.sqlite3" \
-    "$ROOT/.venv/bin/yourmusic" serve --port "$port"
-) >"$tmp/server.log" 2>&1 &
+free_port() { .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)          # the API
+page_port=$(free_port)     # the player page's origin, allowed by CORS_ORIGINS
+foreign_port=$(free_port)  # the same page on an origin no one allows
+while [ "$page_port" = "$port" ]; do page_port=$(free_port); done
+while [ "$foreign_port" = "$port" ] || [ "$foreign_port" = "$page_port" ]; do foreign_port=$(free_port); done
+# Every `yourmusic` call shares the throwaway database and data directory, and the embedded sandboxes.
+ym_env=(env -u DATABASE_URL -u REDIS_URL -u STRIPE_API_BASE -u SELF_URL DATA_DIR="$tmp/data"
+        DATABASE_URL="sqlite://$tmp/browser.sqlite3" CORS_ORIGINS="http://127.0.0.1:$page_port")
+ym() {
+  (cd "$tmp" && exec "${ym_env[@]}" "$ROOT/.venv/bin/yourmusic" "$@") 2>>"$tmp/setup.log" \
+    || { echo "browser test: yourmusic $* failed:"; cat "$tmp/setup.log"; return 1; }
+}
+# The player's tenant, as an operator sets one up: a tenant, its backend's client, a `premium` product.
+ym migrate >/dev/null
+ym tenant create browser --name "Browser test" >/dev/null
+client=$(ym client create --tenant browser --name "player backend")
+ym product create --tenant browser --slug premium --name Premium --price price_browser_premium >/dev/null
+(cd "$tmp" && exec "${ym_env[@]}" "$ROOT/.venv/bin/yourmusic" serve --port "$port") >"$tmp/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
@@ -52,6 +71,8 @@ done
 status=0
 BASE_URL="http://127.0.0.1:$port" ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" \
   node tests/browser/graphiql.mjs || status=$?
+BASE_URL="http://127.0.0.1:$port" PAGE_PORT="$page_port" FOREIGN_PORT="$foreign_port" CLIENT="$client" \
+  ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" node tests/browser/player.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   echo "browser test: FAILED; the server's log:"; tail -50 "$tmp/server.log"
 fi
