@@ -6,11 +6,10 @@
 // Screenshots: $ARTIFACTS/graphiql.png and $ARTIFACTS/docs.png. Exit code 0 only when everything held.
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const base = (process.env.BASE_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
 const artifacts = process.env.ARTIFACTS || "artifacts";
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 mkdirSync(artifacts, { recursive: true });
 rmSync(join(artifacts, "failure.png"), { force: true });
 
@@ -19,14 +18,7 @@ function check(condition, message) {
   console.log(`ok - ${message}`);
 }
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });

@@ -21,7 +21,7 @@ import { readFile } from "node:fs/promises";
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const base = (process.env.BASE_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
@@ -29,7 +29,6 @@ const pagePort = Number(process.env.PAGE_PORT);
 const foreignPort = Number(process.env.FOREIGN_PORT);
 const client = JSON.parse(process.env.CLIENT || "null");
 const artifacts = process.env.ARTIFACTS || "artifacts";
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 if (!pagePort || !foreignPort || !client) {
   console.error("usage: BASE_URL=... PAGE_PORT=... FOREIGN_PORT=... CLIENT='{client_id, client_secret}' node player.mjs");
   process.exit(2);
@@ -126,15 +125,7 @@ const describe = (rs) => JSON.stringify(rs.map((r) => ({ type: r.type, url: r.ur
 const isCorsMessage = (text) => /CORS|Access-Control-Allow-Origin|cross-origin/i.test(text);
 
 const servers = [await serveStatic(pagePort), await serveStatic(foreignPort)];
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-  ],
-});
+const browser = await launchChromium(["--autoplay-policy=no-user-gesture-required", "--mute-audio"]);
 let failed = false;
 let current = null;  // the page a failure screenshot is taken of
 try {
