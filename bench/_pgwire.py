@@ -1,7 +1,7 @@
 """A counting PostgreSQL wire proxy for benches: what a server process sends to the database, per request.
 
 `WireCounter` listens on a free local port and forwards every byte to PostgreSQL unchanged (no TLS: point
-the server at it with `?ssl=disable`). It reads the client -> server direction of the protocol (v3) and
+the server at it with `PGSSLMODE=disable`). It reads the client -> server direction of the protocol (v3) and
 keeps, in order, each statement the client ran: its SQL (from `Query` or the `Parse` of the prepared
 statement it executes) and, for extended-protocol executions, the bound parameter values as sent.
 A round trip is one `Query` or one `Sync` (the client then waits for `ReadyForQuery`).
