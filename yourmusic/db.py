@@ -27,9 +27,44 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
+# Per-connection PostgreSQL settings (sent at connect, so they cost no round trip).
+# `plan_cache_mode`: asyncpg prepares every statement and reuses it; after five runs PostgreSQL may
+# cache one generic plan for all parameter values, and a plan that suits a 1M-user tenant (a
+# sequential scan) then serves a 1k-user tenant too (issue 17.2). Custom plans are made for the
+# values of each execution; planning these short statements costs tens of microseconds.
+POSTGRES_SERVER_SETTINGS: dict[str, str] = {"plan_cache_mode": "force_custom_plan"}
+
+
+async def keep_session(connection: Any) -> None:
+    """asyncpg pool `reset`: send nothing when a connection goes back to the pool.
+
+    asyncpg's default reset runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    after every query made outside a transaction: one extra round trip each. Nothing here changes
+    session state (no advisory locks, LISTEN, cursors outside transactions or `SET`; the settings above
+    are connection parameters, which `RESET ALL` keeps anyway). A transaction left open is still rolled
+    back: asyncpg does that itself before calling this.
+    """
+
+
+def connection_config(database_url: str) -> str | dict[str, Any]:
+    """Tortoise's `connections` entry: the URL, or for PostgreSQL its expanded form with the pool's
+    `reset` and `server_settings` (which a URL cannot carry). Query-string options of the URL are kept."""
+    url = normalise_db_url(database_url)
+    if not url.startswith(("postgres://", "asyncpg://")):
+        return url
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    config = expand_db_url(url)
+    credentials = config["credentials"]
+    credentials["server_settings"] = {**POSTGRES_SERVER_SETTINGS, **(credentials.get("server_settings") or {})}
+    credentials.setdefault("reset", keep_session)
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise configuration for `DATABASE_URL` (one app, `yourmusic.models`, its migrations)."""
     return {
-        "connections": {"default": normalise_db_url(database_url)},
+        "connections": {"default": connection_config(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

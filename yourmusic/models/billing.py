@@ -29,6 +29,7 @@ class Product(Model):
     class Meta:
         table = "products"
         unique_together = (("tenant", "slug"),)
+        indexes = (("tenant_id", "created_at", "id"),)  # the tenant's products in list order
 
 
 # A tenant's checkout redirects: the allowed URL patterns and the default success/cancel URLs.

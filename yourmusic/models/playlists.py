@@ -25,7 +25,9 @@ class Playlist(Model):
 
     class Meta:
         table = "playlists"
-        indexes = (("tenant_id", "public"), ("user_id", "created_at"))
+        # (user_id, created_at, id): a caller's playlists in list order (a user is in one tenant, so this is
+        # tenant-scoped), and the ON DELETE CASCADE of a user. (tenant_id, public): public playlists.
+        indexes = (("tenant_id", "public"), ("user_id", "created_at", "id"))
 
 
 # One entry of a playlist; `position` is 1-based and dense (1..n) after every committed edit.

@@ -38,3 +38,5 @@ class User(Model):
         table = "users"
         unique_together = (("tenant", "email_key"),)
         ordering = ["created_at", "id"]
+        # The tenant's list in its order (`GET /api/users`): page and count read this index only.
+        indexes = (("tenant_id", "created_at", "id"),)
