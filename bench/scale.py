@@ -250,7 +250,6 @@ async def explain(url: str, shown: list[tuple[str, Executed]]) -> None:
     con = await asyncpg.connect(url)
     try:
         for label, ex in shown:
-            await con.execute("DEALLOCATE ALL")
             await con.execute(f"PREPARE bench_q AS {ex.sql}")
             types = await con.fetchval("SELECT parameter_types::text[] FROM pg_prepared_statements "
                                        "WHERE name = 'bench_q'")
@@ -261,6 +260,7 @@ async def explain(url: str, shown: list[tuple[str, Executed]]) -> None:
             await con.execute("SET plan_cache_mode = force_generic_plan")
             generic = await con.fetch(f"EXPLAIN {call}")
             await con.execute("RESET plan_cache_mode")
+            await con.execute("DEALLOCATE bench_q")
             print(f"\n### {label}\n\n```sql\n{ex.sql}\n-- {args}\n```\n\nPlan for these values (EXPLAIN ANALYZE, BUFFERS):\n"
                   "```")
             print("\n".join(r[0] for r in custom))
@@ -308,8 +308,11 @@ def main(args: argparse.Namespace) -> None:
 
     with serve(workers=1, extra_env=env) as server:
         callers = {slug: Caller(server, slug) for slug, _, _ in TENANTS}
-        sequence(callers)
-        timings = [(t, label, size, median_ms(thunk)) for t, label, size, thunk in cases(callers)]
+        if args.no_timings:
+            timings = [(t, label, size, float("nan")) for t, label, size, _ in cases(callers)]
+        else:
+            sequence(callers)
+            timings = [(t, label, size, median_ms(thunk)) for t, label, size, thunk in cases(callers)]
 
     rows = [(t, label, size, ms, trips, n) for (t, label, size, ms), (trips, n, _) in zip(timings, counted)]
     table([r for r in rows if r[0] == "users"], "Users: `GET /api/users` (client token), by tenant size in users")
@@ -349,5 +352,6 @@ if __name__ == "__main__":
     parser.add_argument("--db", default="ym_bench_scale")
     parser.add_argument("--rebuild", action="store_true", help="drop and rebuild the data set")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument("--no-timings", action="store_true", help="statements and plans only")
     parser.add_argument("--label", default="", help="what code this is (default: git log -1)")
     main(parser.parse_args())

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import stripe
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z: every epoch second a datetime can hold
@@ -165,6 +164,8 @@ def verify_signature(payload: bytes, signature: str | None, secret: str, toleran
     """HMAC-SHA256 over `{t}.{payload}` with the endpoint secret, within `tolerance` seconds (Stripe's SDK)."""
     if not signature:
         raise BadSignature("The Stripe-Signature header is missing.")
+    import stripe  # on first use: importing the SDK is a large part of a cold start
+
     try:
         stripe.WebhookSignature.verify_header(payload.decode("utf-8", "surrogateescape"), signature, secret,
                                               tolerance)

@@ -21,8 +21,10 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import av
+if TYPE_CHECKING:  # PyAV is imported when the first segment is encoded, not when the sandbox is mounted
+    import av
 
 SAMPLE_RATE = 44_100  # Hz, mono
 FRAME_SAMPLES = 1024  # samples per AAC-LC frame
@@ -88,6 +90,8 @@ def encoded_tone(period: int) -> EncodedTone:
     frames = (WARM_UP_CYCLES + 1) * cycle_frames + 2  # +2: the encoder's look-ahead before the flush
     one = _tone_period(period)
     samples = one * (frames * FRAME_SAMPLES // period + 2)
+    import av
+
     container = av.open(io.BytesIO(), "w", format="mpegts")
     stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
     stream.bit_rate = BIT_RATE
@@ -118,6 +122,8 @@ def segment(period: int, first_frame: int, end_frame: int) -> bytes:
     """
     tone = encoded_tone(period)
     out = io.BytesIO()
+    import av
+
     container = av.open(out, "w", format="mpegts", options={"max_delay": str(MUX_MAX_DELAY_US)})
     stream = container.add_stream_from_template(tone.template)
     for f in range(first_frame, end_frame):

@@ -1,0 +1,27 @@
+"""Cold start (issue 17.9): heavy SDKs are imported on first use, not when the app is built."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ON_FIRST_USE = ("stripe", "av")  # the Stripe SDK (about 0.3 s with httpx and requests), PyAV (the sandbox's encoder)
+
+PROBE = (
+    "import sys\n"
+    "from yourmusic.app import create_app\n"
+    "from yourmusic.settings import Settings\n"
+    "create_app(Settings())\n"
+    f"print(','.join(m for m in {ON_FIRST_USE!r} if m in sys.modules))\n"
+)
+
+
+def test_building_the_app_imports_no_sdk_meant_for_first_use(tmp_path: Path) -> None:
+    """The embedded defaults mount the Stripe and streaming sandboxes: still neither SDK is imported."""
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
+           "SEED_DEMO": "false", "STRIPE_API_BASE": "sandbox", "STREAMING_URL": "sandbox"}
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "", f"imported at start: {out.stdout.strip()}"
