@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ON_FIRST_USE = ("stripe", "av")  # the Stripe SDK (about 0.3 s with httpx and requests), PyAV (the sandbox's encoder)
 
 PROBE = (
@@ -18,6 +20,7 @@ PROBE = (
 )
 
 
+@pytest.mark.slow  # a subprocess
 def test_building_the_app_imports_no_sdk_meant_for_first_use(tmp_path: Path) -> None:
     """The embedded defaults mount the Stripe and streaming sandboxes: still neither SDK is imported."""
     env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
