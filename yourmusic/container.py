@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from joserfc.jwk import KeySet
+
 from yourmusic.cache import CacheStore, build_cache
 from yourmusic.integrations.aggregator.client import AggregatorClient, AggregatorConfig
 from yourmusic.integrations.http import HttpPolicy
@@ -12,6 +14,9 @@ from yourmusic.integrations.mail import MailDispatcher, build_sender
 from yourmusic.integrations.streaming.client import StreamingClient, StreamingConfig
 from yourmusic.integrations.stripe.client import StripeConfig, StripeGateway
 from yourmusic.security.otp import OtpHasher, otp_hash_key
+from yourmusic.security.secrets import derive_key
+from yourmusic.security.stream_links import LABEL as STREAM_LINK_LABEL
+from yourmusic.security.stream_links import StreamLinkSigner
 from yourmusic.security.tokens import TokenService, load_key_set
 from yourmusic.services.catalog import CatalogService
 from yourmusic.services.origin_directory import OriginDirectory
@@ -58,7 +63,7 @@ def stripe_config(settings: Settings) -> StripeConfig:
                         max_network_retries=settings.stripe_max_network_retries)
 
 
-def streaming_service(settings: Settings, cache: CacheStore) -> StreamingService:
+def streaming_service(settings: Settings, cache: CacheStore, keys: KeySet) -> StreamingService:
     base = settings.streaming_url
     if base == SANDBOX:
         base = settings.self_url.rstrip("/") + SANDBOX_STREAMING_PATH
@@ -69,7 +74,9 @@ def streaming_service(settings: Settings, cache: CacheStore) -> StreamingService
     )
     client = StreamingClient(StreamingConfig(base_url=base, api_key=settings.streaming_key, policy=policy))
     return StreamingService(client, cache, signing_secret=settings.streaming_signing_secret,
-                            url_ttl=settings.streaming_url_ttl)
+                            url_ttl=settings.streaming_url_ttl,
+                            links=StreamLinkSigner(derive_key(keys, STREAM_LINK_LABEL)),
+                            link_ttl=settings.streaming_link_ttl)
 
 
 def forward_policy(settings: Settings) -> ForwardPolicy:
@@ -132,7 +139,7 @@ class Container:
             limiter=limiter,
             sessions=sessions,
             passwordless=passwordless,
-            streaming=streaming_service(settings, cache),
+            streaming=streaming_service(settings, cache, keys),
             stripe=StripeGateway(stripe_config(settings)),
         )
 

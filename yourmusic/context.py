@@ -102,6 +102,16 @@ class Context:
     def caller(self) -> Awaitable[Principal]:
         return self._live_principal(require_any(self._verified()))
 
+    async def user_by_link(self, principal: UserPrincipal) -> UserPrincipal:
+        """The caller of a request authenticated by a signed link instead of a header (the link already
+        verified): recorded like a token's principal (access log, the CORS check of its tenant's origins)
+        and checked for liveness like one (user gone, session revoked: INVALID_AUTH_TOKEN)."""
+        self._principal = principal
+        info = current_request_info()
+        if info is not None:
+            info.record(principal)
+        return await self._live_principal(principal)
+
     def client_ip(self) -> str:
         """The caller's address: the TCP peer, or what a trusted proxy said (`yourmusic/proxies.py`)."""
         return self.request.client.host if self.request.client else "unknown"

@@ -126,6 +126,13 @@ class ServiceUnavailable(AppError):
     status, code, default_message = 503, "SERVICE_UNAVAILABLE", "A dependency is unavailable."
 
 
+class StreamingUnavailable(ServiceUnavailable):
+    """The streaming server cannot be reached (connection refused or reset, its circuit open, or it says
+    503): the contract's 503 for a dependency that is down."""
+
+    default_message = "The streaming server is unavailable."
+
+
 class OAuthError(AppError):
     """RFC 6749 §5.2 token-endpoint errors: `{"error": ..., "error_description": ...}`."""
 

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # Shared with the streaming server: segment URLs are signed with it (HMAC over path, user, device, expiry).
     streaming_signing_secret: str = Field(default="yourmusic-streaming-sandbox-secret", repr=False)
     streaming_url_ttl: int = 7200  # seconds a signed segment URL stays valid
+    # Seconds a signed manifest link (GET /api/stream/{id}/url) may be opened; its segments then get STREAMING_URL_TTL.
+    streaming_link_ttl: int = Field(default=300, ge=10, le=3600)
     streaming_connect_timeout: float = 1.0
     streaming_timeout: float = 5.0
     streaming_retries: int = 2

@@ -29,6 +29,18 @@ _ERRORS: dict[int, tuple[str, str]] = {
     503: ("A dependency is unavailable", "Error"),
     504: ("The aggregator was too slow", "Error"),
 }
+# The streaming operations' upstream is the streaming server (README "Streaming"): what each status means there.
+_STREAMING_ERRORS: dict[int, str] = {
+    502: "The streaming server failed: an error answer, or a playlist that is unreadable or cannot be signed "
+         "(STREAMING_ERROR)",
+    503: "The streaming server is down (no connection, its circuit open, or it answered 503), or the database is: "
+         "SERVICE_UNAVAILABLE",
+    504: "The streaming server did not answer in time (STREAMING_TIMEOUT)",
+}
+
+
+def _upstream(op: Operation) -> str:
+    return "streaming" if op.tag == "Streaming" else "aggregator"
 
 _COMMON_SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -106,7 +118,7 @@ def _error_examples(op: Operation, status: int, components: dict[str, Any]) -> d
         return {"message": message or exc.default_message, "code": exc.code}
 
     token_endpoint = op.operation_id == "issueClientToken"
-    upstream = "streaming" if op.tag == "Streaming" else "aggregator"
+    upstream = _upstream(op)
     if status == 400:
         if token_endpoint:
             return {"invalid_request": {"error": "invalid_request", "error_description": "The grant_type parameter is required."},
@@ -118,13 +130,14 @@ def _error_examples(op: Operation, status: int, components: dict[str, Any]) -> d
         if token_endpoint:
             return {"invalid_client": {"error": "invalid_client", "error_description": "Client authentication failed."}}
         out = {}
-        if op.auth and not op.auth_optional:
+        signed_link = op.operation_id == "streamSignedManifest"  # the URL is the credential
+        if (op.auth and not op.auth_optional) or signed_link:
             out["UNAUTHENTICATED"] = err(E.Unauthenticated)
-        out["INVALID_AUTH_TOKEN"] = err(E.InvalidAuthToken)
+        out["INVALID_AUTH_TOKEN"] = err(E.InvalidAuthToken, "The stream link has expired." if signed_link else None)
         return out
     if status == 403:
         out = {"FORBIDDEN": err(E.Forbidden)}
-        if op.operation_id == "streamTrack":
+        if op.tag == "Streaming" and op.operation_id != "reportPlay":
             out["SUBSCRIPTION_REQUIRED"] = err(E.SubscriptionRequired)
         return out
     if status == 404:
@@ -150,6 +163,8 @@ def _error_examples(op: Operation, status: int, components: dict[str, Any]) -> d
     if status == 503:
         if op.operation_id == "aggregatorStatus":
             return {"down": {"status": "down"}}
+        if upstream == "streaming":
+            return {"SERVICE_UNAVAILABLE": err(E.StreamingUnavailable)}
         return {"SERVICE_UNAVAILABLE": err(E.ServiceUnavailable)}
     return {}
 
@@ -209,6 +224,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         errors = (*errors, *(s for s in (413, 415) if s not in errors))
     for status in errors:
         description, schema_name = _ERRORS[status]
+        if _upstream(op) == "streaming" and status in _STREAMING_ERRORS:
+            description = _STREAMING_ERRORS[status]
         if status == 400 and op.operation_id != "issueClientToken":  # only the token endpoint speaks RFC 6749
             description, schema_name = "Bad request", "Error"
         if op.oauth and status in (401, 415):  # RFC 6749 §5.2: invalid_client, invalid_request

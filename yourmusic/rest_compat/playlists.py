@@ -13,6 +13,7 @@ from yourmusic.context import Context
 from yourmusic.errors import ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.resolvers import playlists
+from yourmusic.resolvers.streaming import add_stream_ids
 from yourmusic.rest_compat.core import UDT, Call, Operation
 from yourmusic.rest_compat.names import PLAYLIST, PLAYLIST_ENTRY, contract_input, contract_shape
 from yourmusic.rest_compat.responses import JSONResponse, no_content
@@ -34,7 +35,8 @@ class PlaylistTrackOut(Shape):
     order: int = Field(validation_alias="position", serialization_alias="order")
     created_at: datetime
     updated_at: datetime
-    track: dict[str, Any] | None = Field(default=None, description="Catalog details (aggregator's track JSON).")
+    track: dict[str, Any] | None = Field(default=None, description="Catalog details (aggregator's track JSON, plus "
+                                         "its `streamId`, null when not streamable).")
 
 
 class PlaylistWithTracksOut(PlaylistOut):  # type: ignore[valid-type,misc]
@@ -56,8 +58,9 @@ def _entry(entry: PlaylistTrack, track: dict[str, Any] | None = None, with_track
 
 
 async def _entries(ctx: Context, entries: list[PlaylistTrack]) -> list[dict[str, Any]]:
-    """Entries with their catalog track (one batched lookup for all of them)."""
-    tracks = await playlists.catalog_tracks(ctx, entries)
+    """Entries with their catalog track and its `streamId`, as `GET /api/tracks/{id}` has it (one batched
+    catalog lookup, then one streams call per 50 tracks)."""
+    tracks = await add_stream_ids(ctx, await playlists.catalog_tracks(ctx, entries))
     return [_entry(e, t, with_track=True) for e, t in zip(entries, tracks)]
 
 
@@ -136,7 +139,7 @@ OPERATIONS = [
               errors=(401, 403, 422)),
     Operation(("GET",), "/api/playlists/{playlist_id}", get, "getPlaylist", "Get playlist", _TAG, "Query.playlist",
               auth=(UDT,), query=WithQuery, response=PlaylistWithTracksOut,
-              description="`?with=tracks` embeds the tracks, each with its catalog `track`.", errors=(401, 403, 404, 422)),
+              description="`?with=tracks` embeds the tracks, each with its catalog `track` (and its `streamId`).", errors=(401, 403, 404, 422)),
     Operation(("PATCH", "PUT"), "/api/playlists/{playlist_id}", update, "updatePlaylist", "Update playlist", _TAG,
               "Mutation.updatePlaylist", auth=(UDT,), body=PlaylistUpdate, response=PlaylistOut, errors=_W),
     Operation(("DELETE",), "/api/playlists/{playlist_id}", delete, "deletePlaylist", "Delete playlist", _TAG,

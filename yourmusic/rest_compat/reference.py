@@ -299,6 +299,12 @@ REFERENCE: dict[str, Doc] = {
     "getTracksBatch": Doc("Get detailed information about multiple tracks.", response={"items": {"tracks": [_TRACK]}}),
     # ---------------------------------------------------------------- Streaming
     "streamTrack": Doc("Returns an HLS manifest from the streaming server using a stream ID.", response=HLS_SAMPLE),
+    "streamUrl": Doc(response={
+        "url": "https://api.example.com/api/stream/0f8d5c6e-2a1b-5c3d-9e4f-a5b6c7d8e9f0/playlist.m3u8"
+               "?tenant=2b7e1c4a-5d3f-4a8b-9c0d-1e2f3a4b5c6d&user=a169451c-8525-4352-b8ca-070dd449a1a5"
+               "&device=a9b66a51-3cb6-4e66-bb94-675e83380fe5&session=&exp=1764000300&sig=5d41...",
+        "expires_at": "2025-11-24T16:05:00Z"}),
+    "streamSignedManifest": Doc(response=HLS_SAMPLE),
     "reportPlay": Doc(
         "Reports a finished play of a stream the user started.",
         request={"stream_id": "0f8d5c6e-2a1b-5c3d-9e4f-a5b6c7d8e9f0", "total_time_played": 212,

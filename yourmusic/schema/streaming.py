@@ -1,4 +1,4 @@
-"""Streaming in GraphQL: the signed HLS manifest of a stream and play reports (user tokens)."""
+"""Streaming in GraphQL: the signed HLS manifest of a stream, its signed URL, and play reports (user tokens)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from enum import Enum
 
 import strawberry
 
-from yourmusic import models
 from yourmusic.resolvers import streaming as resolvers
-from yourmusic.schema.info import Info
+from yourmusic.schema.info import Info, entity_id, snake_input
+from yourmusic.services import streaming as svc
+from yourmusic.validation import Submitted
 
 
-@strawberry.enum
+@strawberry.enum  # the values of services.streaming.PLAY_MODES (tests/test_stream_urls.py keeps them equal)
 class PlayMode(Enum):
     ONLINE = "online"
     OFFLINE = "offline"
@@ -30,10 +31,16 @@ class PlayReport:
     created_at: datetime
 
     @classmethod
-    def of(cls, r: models.PlayReport) -> PlayReport:
+    def of(cls, r: svc.PlayRecord) -> PlayReport:
         return cls(id=strawberry.ID(str(r.id)), stream_id=strawberry.ID(str(r.stream_id)),
                    track_id=strawberry.ID(r.track_id), total_time_played=r.total_time_played,
                    play_mode=PlayMode(r.play_mode), played_at=r.played_at, created_at=r.created_at)
+
+
+@strawberry.type(description="A stream's manifest URL that needs no Authorization header (GET /api/stream/{id}/url).")
+class StreamUrl:
+    url: str = strawberry.field(description="Absolute, signed for the caller's user and device; open it with no header.")
+    expires_at: datetime = strawberry.field(description="When the URL stops opening.")
 
 
 @strawberry.input
@@ -49,7 +56,15 @@ class StreamingQuery:
     @strawberry.field(description="The stream's HLS media playlist (REST #41), its segment URLs signed for the "
                                   "caller's user and device. Subscribers only (SUBSCRIPTION_REQUIRED).")
     async def stream_manifest(self, info: Info, stream_id: strawberry.ID) -> str:
-        return await resolvers.manifest(info.context, stream_id)
+        return await resolvers.manifest(info.context, entity_id(stream_id))
+
+    @strawberry.field(description="A short-lived URL of the stream's HLS manifest for players that cannot send an "
+                                  "Authorization header (native HLS, <audio src>, Chromecast, AirPlay): signed for "
+                                  "the caller's user and device, subscribers only (SUBSCRIPTION_REQUIRED), checked "
+                                  "again when opened.")
+    async def stream_url(self, info: Info, stream_id: strawberry.ID) -> StreamUrl:
+        found = await resolvers.stream_url(info.context, entity_id(stream_id))
+        return StreamUrl(url=found.url, expires_at=found.expires_at)
 
 
 @strawberry.type
@@ -57,7 +72,6 @@ class StreamingMutation:
     @strawberry.mutation(description="Report a finished play (POST /api/plays); the same report again is not "
                                      "counted twice.")
     async def report_play(self, info: Info, input: ReportPlayInput) -> PlayReport:
-        body = {"stream_id": str(input.stream_id), "total_time_played": input.total_time_played,
-                "play_mode": input.play_mode.value, "played_at": input.played_at}
-        report, _ = await resolvers.report_play(info.context, body)
+        body = {**snake_input(input), "play_mode": input.play_mode.value}
+        report, _ = await resolvers.report_play(info.context, Submitted(svc.PlayReportIn, body))
         return PlayReport.of(report)

@@ -7,13 +7,14 @@ any other address.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
 import uuid
 
 from joserfc.jwk import KeySet
+
+from yourmusic.security.secrets import derive_key
 
 CODE_DIGITS = 6
 _DERIVATION_LABEL = b"yourmusic/otp-hash-key/v1"
@@ -29,11 +30,7 @@ def otp_hash_key(configured: str | None, keys: KeySet) -> bytes:
     that shares SIGNING_KEYS, and by the embedded default's generated key set)."""
     if configured:
         return hashlib.sha256(configured.encode("utf-8")).digest()
-    private = keys.keys[0].as_dict(private=True).get("d")
-    if not isinstance(private, str):
-        raise ValueError("the signing key has no private part to derive the OTP hash key from")
-    material = base64.urlsafe_b64decode(private + "=" * (-len(private) % 4))
-    return hmac.new(_DERIVATION_LABEL, material, hashlib.sha256).digest()
+    return derive_key(keys, _DERIVATION_LABEL)
 
 
 class OtpHasher:

@@ -1,9 +1,10 @@
 """aiohttp client for the HLS streaming server (the sandbox's API, or a compatible server).
 
 Session, timeouts, retries and the breaker come from `integrations.http.PooledHttpClient` (as for
-the aggregator). Upstream answers become domain errors here: an unknown stream -> NotFound, failure
-or an unreadable answer -> StreamingError (502), timeout -> StreamingTimeout (504). This module
-imports nothing from the transports.
+the aggregator). Upstream answers become domain errors here: an unknown stream -> NotFound; the server
+down (no connection, its circuit open, or its own 503) -> StreamingUnavailable (the contract's 503
+SERVICE_UNAVAILABLE); another failure or an unreadable answer -> StreamingError (502); timeout ->
+StreamingTimeout (504). This module imports nothing from the transports.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import aiohttp
 import orjson
 import yarl
 
-from yourmusic.errors import NotFound, StreamingError, StreamingTimeout
+from yourmusic.errors import NotFound, StreamingError, StreamingTimeout, StreamingUnavailable
 from yourmusic.integrations.http import HttpPolicy, PooledHttpClient, Retryable
 
 log = logging.getLogger("yourmusic.streaming")
@@ -82,7 +83,7 @@ class StreamingClient(PooledHttpClient):
         return await self._attempts(
             lambda: self._once(endpoint, url),
             attempts=None,
-            unavailable=lambda: StreamingError("The streaming server is unavailable."),
+            unavailable=StreamingUnavailable,
             healthy=(NotFound,),
             fatal=(StreamingError, StreamingTimeout),
         )
@@ -101,7 +102,7 @@ class StreamingClient(PooledHttpClient):
             raise StreamingTimeout() from None
         except aiohttp.ClientError as exc:
             log.warning("streaming %s connection failed: %s", endpoint, type(exc).__name__)
-            raise Retryable(StreamingError()) from None
+            raise Retryable(StreamingUnavailable()) from None
         if status == 200:
             return status, raw, headers
         if status == 404:
@@ -109,6 +110,8 @@ class StreamingClient(PooledHttpClient):
         if status == 504:
             raise StreamingTimeout()
         log.warning("streaming %s failed: HTTP %s", endpoint, status)
+        if status == 503:
+            raise Retryable(StreamingUnavailable())
         if status >= 500:
             raise Retryable(StreamingError())
         raise StreamingError()

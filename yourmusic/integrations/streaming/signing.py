@@ -15,10 +15,16 @@ from urllib.parse import urlencode
 SIGNED_PARAMS = ("user", "device", "exp", "sig")
 
 
+def field_signature(secret: str | bytes, *fields: str) -> str:
+    """Hex HMAC-SHA256 of `fields`, newline-separated (no field may contain a newline): the one MAC of
+    every signed URL (segments here, the API's own signed manifest links in `security/stream_links.py`)."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, "\n".join(fields).encode(), hashlib.sha256).hexdigest()
+
+
 def segment_signature(secret: str, path: str, user: str, device: str, expires: int) -> str:
-    """Hex HMAC-SHA256 of the fields, newline-separated (no field may contain a newline)."""
-    message = "\n".join((path, user, device, str(expires))).encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    """The signature of one segment URL: path (below the server's base), user, device, expiry (Unix s)."""
+    return field_signature(secret, path, user, device, str(expires))
 
 
 def signed_query(secret: str, path: str, user: str, device: str, expires: int) -> str:
