@@ -341,33 +341,46 @@ def _ffprobe_tracks() -> list[Stream]:
             next(s for s in by_length if s.duration >= 590 and s.duration % 6)]
 
 
+def _ffprobe(url: str, *headers: str) -> dict:
+    """FFmpeg's own HLS client on `url` (with these request headers, if any): streams and frames as JSON."""
+    extra = ["-headers", "".join(h + "\r\n" for h in headers)] if headers else []
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", *extra,
+         "-show_entries", "stream=codec_type,codec_name,sample_rate,channels:frame=nb_samples", "-of", "json", url],
+        capture_output=True, text=True, timeout=120)
+    assert probe.returncode == 0 and not probe.stderr, probe.stderr
+    return json.loads(probe.stdout)
+
+
 async def test_ffprobe_plays_a_subscribers_manifest_to_the_tracks_duration(api, tenant, settings, aggregator_server,
                                                                           streaming_server, tmp_path):
-    """FFmpeg's own HLS client reads the manifest with the user's token from a server on the embedded
-    default (`./dev serve`: the streaming sandbox mounted in the app), follows every signed segment URL
-    and decodes the audio: as long as the track, whatever its length."""
+    """FFmpeg's own HLS client reads the manifest from a server on the embedded default (`./dev serve`: the
+    streaming sandbox mounted in the app), follows every signed segment URL and decodes the audio: as long
+    as the track, whatever its length. Once with the user's token, once through the signed URL of
+    `GET /api/stream/{id}/url` with no header at all (as a native player, `<audio src>` or a cast device)."""
     if shutil.which("ffprobe") is None:
         if os.environ.get("CI"):
             pytest.fail("ffprobe is missing: .ci/run installs Debian's ffmpeg")
         pytest.skip("ffprobe is not installed (apt-get install -y ffmpeg)")
     _, udt, _ = await _user(api, tenant)
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     proc = _serve(settings, aggregator_server, streaming_server, port, tmp_path / "server.log",
                   STREAMING_URL="sandbox", PLAYS_FORWARD="false")
     try:
-        for stream in _ffprobe_tracks():
-            probe = subprocess.run(
-                ["ffprobe", "-v", "error", "-headers", f"Authorization: Bearer {udt}\r\n",
-                 "-show_entries", "stream=codec_type,codec_name,sample_rate,channels:frame=nb_samples",
-                 "-of", "json", f"http://127.0.0.1:{port}/api/stream/{stream.id}"],
-                capture_output=True, text=True, timeout=120)
-            assert probe.returncode == 0 and not probe.stderr, probe.stderr
-            found = json.loads(probe.stdout)
-            [audio_stream] = found["streams"]
-            assert (audio_stream["codec_type"], audio_stream["codec_name"], audio_stream["sample_rate"],
-                    audio_stream["channels"]) == ("audio", "aac", "44100", 1)
-            decoded = sum(f["nb_samples"] for f in found["frames"]) / 44100
-            assert abs(decoded - stream.duration) <= 1, (stream.track_id, stream.duration, decoded)
+        async with httpx.AsyncClient(base_url=base, headers=bearer(udt)) as client:
+            for stream in _ffprobe_tracks():
+                minted = await client.get(f"/api/stream/{stream.id}/url")
+                assert minted.status_code == 200, minted.text
+                signed = minted.json()["url"]
+                assert signed.startswith(f"{base}/api/stream/{stream.id}/playlist.m3u8?")
+                for found in (_ffprobe(f"{base}/api/stream/{stream.id}", f"Authorization: Bearer {udt}"),
+                              _ffprobe(signed)):
+                    [audio_stream] = found["streams"]
+                    assert (audio_stream["codec_type"], audio_stream["codec_name"], audio_stream["sample_rate"],
+                            audio_stream["channels"]) == ("audio", "aac", "44100", 1)
+                    decoded = sum(f["nb_samples"] for f in found["frames"]) / 44100
+                    assert abs(decoded - stream.duration) <= 1, (stream.track_id, stream.duration, decoded)
     finally:
         stop_process(proc)
 
