@@ -48,15 +48,15 @@ async def seed_demo_billing(tenant_id: Any) -> None:
     """With the embedded Stripe sandbox: one product and redirects to the sandbox's return page, so a
     demo user can subscribe from a browser."""
     from yourmusic.container import SANDBOX, SANDBOX_STRIPE_PATH
-    from yourmusic.services.billing import create_product, set_settings
+    from yourmusic.services.billing import BillingSettingsInput, ProductCreate, create_product, set_settings
 
     settings = get_settings()
     if settings.stripe_api_base != SANDBOX:
         return
     back = settings.self_url.rstrip("/") + SANDBOX_STRIPE_PATH + "/return"
-    await create_product(tenant_id, {"slug": "premium", "name": "Premium", "stripe_price_id": "price_demo_premium"})
-    await set_settings(tenant_id, {"redirect_patterns": [back + "/*"], "success_url": back + "/success",
-                                   "cancel_url": back + "/cancel"})
+    await create_product(tenant_id, ProductCreate(slug="premium", name="Premium", stripe_price_id="price_demo_premium"))
+    await set_settings(tenant_id, BillingSettingsInput(redirect_patterns=[back + "/*"], success_url=back + "/success",
+                                                       cancel_url=back + "/cancel"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -139,15 +139,17 @@ def cmd_client_create(args: argparse.Namespace) -> int:
 
 
 def cmd_product_create(args: argparse.Namespace) -> int:
-    from yourmusic.services.billing import create_product
+    from yourmusic.services.billing import ProductCreate, create_product
     from yourmusic.services.tenancy import get_tenant_by_slug
+    from yourmusic.validation import parse
 
     async def run() -> dict[str, Any]:
         tenant = await get_tenant_by_slug(args.tenant)
         if tenant is None:
             raise AppError(f"No tenant with slug {args.tenant!r}.")
-        product = await create_product(tenant.id, {"slug": args.slug, "name": args.name,
-                                                   "stripe_price_id": args.price, "active": not args.inactive})
+        new = parse(ProductCreate, {"slug": args.slug, "name": args.name, "stripe_price_id": args.price,
+                                    "active": not args.inactive})
+        product = await create_product(tenant.id, new)
         return {"id": str(product.id), "tenant": tenant.slug, "slug": product.slug, "name": product.name,
                 "stripe_price_id": product.stripe_price_id, "active": product.active}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -11,30 +9,15 @@ from starlette.responses import Response
 
 from yourmusic.resolvers import billing
 from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Operation
+from yourmusic.rest_compat.names import contract_shape
 from yourmusic.rest_compat.responses import JSONResponse, no_content
 from yourmusic.rest_compat.shapes import Shape
+from yourmusic.services import billing as svc
 from yourmusic.services.billing import BillingSettingsInput, CheckoutInput, ProductCreate, ProductUpdate
 
-
-class ProductOut(Shape):
-    id: uuid.UUID
-    slug: str
-    name: str
-    stripe_price_id: str
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class BillingSettingsOut(Shape):
-    redirect_patterns: list[str]
-    success_url: str | None
-    cancel_url: str | None
-
-
-class CheckoutSessionOut(Shape):
-    id: str
-    url: str
+ProductOut = contract_shape(svc.ProductValue, "ProductOut")
+BillingSettingsOut = contract_shape(svc.RedirectSettings, "BillingSettingsOut")
+CheckoutSessionOut = contract_shape(svc.CheckoutSession, "CheckoutSessionOut")
 
 
 class StripeEventIn(BaseModel):
@@ -52,24 +35,30 @@ class WebhookOut(Shape):
     status: str
 
 
+def _product(call: Call) -> svc.ProductKey:
+    """The path's `{product}`: an id or a slug."""
+    return svc.product_key(call.path("product"))
+
+
 async def list_products(call: Call) -> Response:
     return JSONResponse([ProductOut.dump(p) for p in await billing.products(call.ctx)])
 
 
 async def create_product(call: Call) -> Response:
-    return JSONResponse(ProductOut.dump(await billing.create_product(call.ctx, await call.json())), status_code=201)
+    return JSONResponse(ProductOut.dump(await billing.create_product(call.ctx, await call.body(ProductCreate))), status_code=201)
 
 
 async def get_product(call: Call) -> Response:
-    return JSONResponse(ProductOut.dump(await billing.product(call.ctx, call.path("product"))))
+    return JSONResponse(ProductOut.dump(await billing.product(call.ctx, _product(call))))
 
 
 async def update_product(call: Call) -> Response:
-    return JSONResponse(ProductOut.dump(await billing.update_product(call.ctx, call.path("product"), await call.json())))
+    found = await billing.update_product(call.ctx, _product(call), await call.body(ProductUpdate))
+    return JSONResponse(ProductOut.dump(found))
 
 
 async def delete_product(call: Call) -> Response:
-    await billing.delete_product(call.ctx, call.path("product"))
+    await billing.delete_product(call.ctx, _product(call))
     return no_content()
 
 
@@ -78,11 +67,11 @@ async def get_settings(call: Call) -> Response:
 
 
 async def put_settings(call: Call) -> Response:
-    return JSONResponse(BillingSettingsOut.dump(await billing.set_billing_settings(call.ctx, await call.json())))
+    return JSONResponse(BillingSettingsOut.dump(await billing.set_billing_settings(call.ctx, await call.body(BillingSettingsInput))))
 
 
 async def create_checkout_session(call: Call) -> Response:
-    session = await billing.create_checkout_session(call.ctx, await call.json())
+    session = await billing.create_checkout_session(call.ctx, await call.body(CheckoutInput))
     return JSONResponse(CheckoutSessionOut.dump(session), status_code=201)
 
 

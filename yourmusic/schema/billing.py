@@ -8,8 +8,9 @@ import strawberry
 
 from yourmusic import models
 from yourmusic.resolvers import billing as resolvers
-from yourmusic.schema.info import Info, snake_input
+from yourmusic.schema.info import Info, submitted
 from yourmusic.services import billing as svc
+from yourmusic.validation import Submitted
 
 
 @strawberry.type
@@ -23,7 +24,8 @@ class Product:
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: models.Product) -> Product:
+    def of(cls, p: models.Product | svc.ProductValue) -> Product:
+        """From a product row or value (the same attributes)."""
         return cls(id=strawberry.ID(str(p.id)), slug=p.slug, name=p.name, stripe_price_id=p.stripe_price_id,
                    active=p.active, created_at=p.created_at, updated_at=p.updated_at)
 
@@ -43,6 +45,10 @@ class BillingSettings:
 class CheckoutSession:
     id: strawberry.ID
     url: str
+
+    @classmethod
+    def of(cls, s: svc.CheckoutSession) -> CheckoutSession:
+        return cls(id=strawberry.ID(s.id), url=s.url)
 
 
 @strawberry.input
@@ -76,7 +82,7 @@ class BillingQuery:
 
     @strawberry.field(description="One product by id or slug (client token).")
     async def product(self, info: Info, id: strawberry.ID) -> Product:
-        return Product.of(await resolvers.product(info.context, id))
+        return Product.of(await resolvers.product(info.context, svc.product_key(str(id))))
 
     @strawberry.field(description="Checkout redirect patterns and default URLs (client token).")
     async def billing_settings(self, info: Info) -> BillingSettings:
@@ -87,25 +93,26 @@ class BillingQuery:
 class BillingMutation:
     @strawberry.mutation
     async def create_product(self, info: Info, input: CreateProductInput) -> Product:
-        return Product.of(await resolvers.create_product(info.context, snake_input(input)))
+        return Product.of(await resolvers.create_product(info.context, submitted(svc.ProductCreate, input)))
 
     @strawberry.mutation(description="`id` is the product's id or slug.")
     async def update_product(self, info: Info, id: strawberry.ID, input: UpdateProductInput) -> Product:
-        return Product.of(await resolvers.update_product(info.context, id, snake_input(input)))
+        update = submitted(svc.ProductUpdate, input)
+        return Product.of(await resolvers.update_product(info.context, svc.product_key(str(id)), update))
 
     @strawberry.mutation(description="`id` is the product's id or slug. True when done.")
     async def delete_product(self, info: Info, id: strawberry.ID) -> bool:
-        await resolvers.delete_product(info.context, id)
+        await resolvers.delete_product(info.context, svc.product_key(str(id)))
         return True
 
     @strawberry.mutation
     async def set_billing_settings(self, info: Info, input: BillingSettingsInput) -> BillingSettings:
-        return BillingSettings.of(await resolvers.set_billing_settings(info.context, strawberry.asdict(input)))
+        return BillingSettings.of(await resolvers.set_billing_settings(info.context, submitted(svc.BillingSettingsInput, input)))
 
     @strawberry.mutation(description="A Stripe Checkout session for a subscription product (user token); "
                          "open `url` to pay.")
     async def create_checkout_session(self, info: Info, product_slug: str, success_url: str | None = None,
                                       cancel_url: str | None = None) -> CheckoutSession:
-        body = {"product_slug": product_slug, "success_url": success_url, "cancel_url": cancel_url}
-        session = await resolvers.create_checkout_session(info.context, body)
-        return CheckoutSession(id=strawberry.ID(session.id), url=session.url)
+        checkout = Submitted(svc.CheckoutInput, {"product_slug": product_slug, "success_url": success_url,
+                                                 "cancel_url": cancel_url})
+        return CheckoutSession.of(await resolvers.create_checkout_session(info.context, checkout))

@@ -11,6 +11,10 @@ customer (only customers this service made are known); metadata and `client_refe
 agree with that customer's tenant and user, or nothing changes. Events are applied in the order of
 their own `created` time: an event older than the state applied last is recorded and ignored (ties
 within one second keep the more advanced state: active < past due < ended).
+
+Inputs are the domain models below (the transports validate them through `validation.Submitted`);
+answers are `models.Product` rows, or the values below (`ProductValue`, `RedirectSettings`,
+`CheckoutSession`, `WebhookOutcome`), which each transport shapes.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -33,8 +37,8 @@ from yourmusic.integrations.stripe import events
 from yourmusic.integrations.stripe.client import StripeGateway, StripeNotFound, StripeUnavailable
 from yourmusic.models import BillingProfile, BillingSettings, Product, StripeEvent, User, UserStatus
 from yourmusic.services import redirects
-from yourmusic.services.scoping import of_tenant, parse_id
-from yourmusic.validation import Input, Name, given, parse
+from yourmusic.services.scoping import of_tenant
+from yourmusic.validation import Input, Name, given
 
 log = logging.getLogger("yourmusic.billing")
 
@@ -46,6 +50,8 @@ PRICE_ID = r"^price_[A-Za-z0-9_]+$"
 
 
 class ProductCreate(Input):
+    """A subscription product: a slug unique in the tenant, a name, the Stripe price it sells."""
+
     slug: str = Field(max_length=64, pattern=SLUG)
     name: Name
     stripe_price_id: str = Field(max_length=255, pattern=PRICE_ID, description="The Stripe price id (price_...).")
@@ -61,38 +67,68 @@ class ProductUpdate(Input):
     active: bool = None  # type: ignore[assignment]
 
 
+class ProductValue(BaseModel):
+    """A subscription product a user can check out."""
+
+    # The one shape of a product: REST's ProductOut derives from it, GraphQL's Product maps from it.
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    stripe_price_id: str = Field(description="The Stripe price id (price_...).")
+    active: bool = Field(description="Only active products can be checked out.")
+    created_at: datetime
+    updated_at: datetime
+
+
+ProductKey = uuid.UUID | str
+"""A product named by its id, or by its slug (the transports accept either)."""
+
+
+def product_key(value: str) -> ProductKey:
+    """What a caller's `id or slug` names: a UUID-shaped string is an id, anything else a slug."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return value
+
+
 _SLUG_TAKEN = {"slug": ["The slug has already been taken."]}
 
 
 async def list_products(tenant_id: uuid.UUID) -> list[Product]:
+    """The tenant's products, oldest first."""
     return await of_tenant(Product, tenant_id).order_by("created_at", "id")
 
 
-async def get_product(tenant_id: uuid.UUID, slug_or_id: Any) -> Product:
-    """By id or by slug, in this tenant only."""
-    pk = parse_id(slug_or_id)
+async def get_product(tenant_id: uuid.UUID, key: ProductKey) -> Product:
+    """By id or by slug, in this tenant only; NotFound otherwise."""
     query = of_tenant(Product, tenant_id)
-    row = await (query.get_or_none(id=pk) if pk is not None else query.get_or_none(slug=str(slug_or_id)))
+    row = await (query.get_or_none(id=key) if isinstance(key, uuid.UUID) else query.get_or_none(slug=key))
     if row is None:
         raise NotFound("Product not found.")
     return row
 
 
-async def create_product(tenant_id: uuid.UUID, data: Any) -> Product:
-    body = parse(ProductCreate, data)
-    if await of_tenant(Product, tenant_id).filter(slug=body.slug).exists():
+async def create_product(tenant_id: uuid.UUID, new: ProductCreate) -> Product:
+    """The new product; ValidationFailed (`slug`) when the slug is taken in this tenant."""
+    if await of_tenant(Product, tenant_id).filter(slug=new.slug).exists():
         raise ValidationFailed(_SLUG_TAKEN)
     try:
-        return await Product.create(tenant_id=tenant_id, **body.model_dump())
+        return await Product.create(tenant_id=tenant_id, **new.model_dump())
     except IntegrityError:
         raise ValidationFailed(_SLUG_TAKEN) from None
 
 
-async def update_product(tenant_id: uuid.UUID, slug_or_id: Any, data: Any) -> Product:
-    product = await get_product(tenant_id, slug_or_id)
-    changes = given(parse(ProductUpdate, data))
+async def update_product(product: Product, update: ProductUpdate) -> Product:
+    """The product with the fields `update` was given changed (none: unchanged, not saved);
+    ValidationFailed (`slug`) when the new slug is another product's."""
+    changes = given(update)
     if not changes:
         return product
+    tenant_id = product.tenant_id  # type: ignore[attr-defined]
     if "slug" in changes and await of_tenant(Product, tenant_id).filter(slug=changes["slug"]).exclude(
         id=product.id
     ).exists():
@@ -105,8 +141,9 @@ async def update_product(tenant_id: uuid.UUID, slug_or_id: Any, data: Any) -> Pr
     return product
 
 
-async def delete_product(tenant_id: uuid.UUID, slug_or_id: Any) -> None:
-    product = await get_product(tenant_id, slug_or_id)
+async def delete_product(tenant_id: uuid.UUID, key: ProductKey) -> None:
+    """Deletes the product (NotFound when this tenant has none by that id or slug)."""
+    product = await get_product(tenant_id, key)
     await product.delete()
 
 
@@ -114,28 +151,35 @@ async def delete_product(tenant_id: uuid.UUID, slug_or_id: Any) -> None:
 
 
 class BillingSettingsInput(Input):
+    """A tenant's whole checkout redirect settings (PUT: what is not sent is cleared)."""
+
     redirect_patterns: list[str] = Field(default_factory=list, max_length=50)
     success_url: str | None = None
     cancel_url: str | None = None
 
 
-@dataclass(frozen=True)
-class RedirectSettings:
+class RedirectSettings(BaseModel):
+    """Where checkout may send a user back: allowed URL patterns, and the default URLs."""
+
+    model_config = ConfigDict(frozen=True)
+
     redirect_patterns: list[str]
     success_url: str | None
     cancel_url: str | None
 
 
 async def get_settings(tenant_id: uuid.UUID) -> RedirectSettings:
+    """The tenant's settings (none stored: no pattern, no default)."""
     row = await of_tenant(BillingSettings, tenant_id).get_or_none()
     if row is None:
-        return RedirectSettings([], None, None)
-    return RedirectSettings(list(row.redirect_patterns or []), row.success_url, row.cancel_url)
+        return RedirectSettings(redirect_patterns=[], success_url=None, cancel_url=None)
+    return RedirectSettings(redirect_patterns=list(row.redirect_patterns or []), success_url=row.success_url,
+                            cancel_url=row.cancel_url)
 
 
-async def set_settings(tenant_id: uuid.UUID, data: Any) -> RedirectSettings:
-    """Replaces the tenant's patterns and default URLs (PUT semantics)."""
-    body = parse(BillingSettingsInput, data)
+async def set_settings(tenant_id: uuid.UUID, body: BillingSettingsInput) -> RedirectSettings:
+    """Replaces the tenant's patterns and default URLs (PUT semantics); ValidationFailed naming each
+    pattern (`redirect_patterns.<i>`) or URL that is no usable absolute http(s) URL."""
     errors: dict[str, list[str]] = {}
     for i, pattern in enumerate(body.redirect_patterns):
         try:
@@ -160,7 +204,7 @@ async def set_settings(tenant_id: uuid.UUID, data: Any) -> RedirectSettings:
         else:
             row.redirect_patterns, row.success_url, row.cancel_url = patterns, body.success_url, body.cancel_url
             await row.save()
-    return RedirectSettings(patterns, body.success_url, body.cancel_url)
+    return RedirectSettings(redirect_patterns=patterns, success_url=body.success_url, cancel_url=body.cancel_url)
 
 
 # --------------------------------------------------------------------------- entitlement
@@ -177,13 +221,18 @@ def is_entitled(user: User, now: datetime | None = None) -> bool:
 
 
 class CheckoutInput(Input):
+    """What a user wants to buy, and where Stripe sends them back (unset: the tenant's defaults)."""
+
     product_slug: str = Field(min_length=1, max_length=64)
     success_url: str | None = Field(default=None, max_length=redirects.MAX_URL)
     cancel_url: str | None = Field(default=None, max_length=redirects.MAX_URL)
 
 
-@dataclass(frozen=True)
-class CheckoutSession:
+class CheckoutSession(BaseModel):
+    """A Stripe Checkout session: open `url` to pay."""
+
+    model_config = ConfigDict(frozen=True)
+
     id: str
     url: str
 
@@ -227,8 +276,13 @@ async def _customer_id(gateway: StripeGateway, user: User) -> str:
 
 
 async def create_checkout_session(gateway: StripeGateway, tenant_id: uuid.UUID, user_id: uuid.UUID,
-                                  data: Any) -> CheckoutSession:
-    body = parse(CheckoutInput, data)
+                                  body: CheckoutInput) -> CheckoutSession:
+    """A subscription-mode Checkout Session for the user (see the module's docstring).
+
+    ValidationFailed naming `product_slug` (unknown or inactive), `success_url`/`cancel_url` (matches no
+    pattern, or unset without a default); NotFound when the user is gone; AlreadySubscribed (409) when
+    entitled; ServiceUnavailable when Stripe fails (nothing written but the customer, once made).
+    """
     product = await of_tenant(Product, tenant_id).get_or_none(slug=body.product_slug)
     if product is None or not product.active:
         raise ValidationFailed.field("product_slug", "The selected product slug is invalid.")
