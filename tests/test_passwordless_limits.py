@@ -32,6 +32,17 @@ def assert_limited(r, window: int) -> None:
     assert 1 <= int(r.headers["retry-after"]) <= window
 
 
+
+async def test_ip_throttle_counts_malformed_requests_first(api, tenant, use_container, client_at):
+    """The IP budget is spent before the body is read: a flood of malformed requests trips it too, and
+    past it even a malformed one answers 429, not 422."""
+    use_container(otp_ip_limit=2, otp_ip_window=30)
+    me = client_at("203.0.113.20")
+    for path in ("/api/auth/otp/request", "/api/auth/otp/authenticate"):
+        assert (await me.post(path, json={"tenant": tenant.slug})).status_code == 422
+    for path in ("/api/auth/otp/request", "/api/auth/otp/authenticate"):
+        assert_limited(await me.post(path, json={"email": 7}), 30)
+
 async def test_ip_throttle_trips_and_recovers(api, tenant, use_container, mailbox, client_at):
     pw = Passwordless(api.http, use_container(otp_ip_limit=3, otp_ip_window=2), mailbox)
     me, neighbour = client_at("203.0.113.10"), client_at("203.0.113.11")

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from yourmusic.context import Context
+from yourmusic.services import passwordless as svc
 from yourmusic.services.sessions import OnboardingRequired, Session
+from yourmusic.validation import Submitted
 
 
-async def request_email_otp(ctx: Context, data: Any) -> str:
-    return await ctx.container.passwordless.request_code(data, ctx.client_ip())
+async def request_email_otp(ctx: Context, request: Submitted[svc.OtpRequest]) -> str:
+    passwordless = ctx.container.passwordless
+    await passwordless.throttle(ctx.client_ip())  # before validation: malformed requests count too
+    return await passwordless.request_code(request.value())
 
 
-async def authenticate_with_email_otp(ctx: Context, data: Any) -> Session | OnboardingRequired:
-    return await ctx.container.passwordless.authenticate(data, ctx.client_ip())
+async def authenticate_with_email_otp(ctx: Context,
+                                      attempt: Submitted[svc.OtpAuthenticate]) -> Session | OnboardingRequired:
+    passwordless = ctx.container.passwordless
+    await passwordless.throttle(ctx.client_ip())
+    return await passwordless.authenticate(attempt.value())
 
 
-async def signup(ctx: Context, data: Any) -> Session:
-    return await ctx.container.passwordless.signup(data)
+async def signup(ctx: Context, signup: Submitted[svc.SignupRequest]) -> Session:
+    return await ctx.container.passwordless.signup(signup.value())
 
 
-async def refresh_session(ctx: Context, data: Any) -> Session:
-    return await ctx.container.passwordless.refresh(data)
+async def refresh_session(ctx: Context, refresh: Submitted[svc.RefreshRequest]) -> Session:
+    return await ctx.container.passwordless.refresh(refresh.value().refresh_token)
 
 
-async def logout(ctx: Context, data: Any) -> None:
-    await ctx.container.passwordless.logout(data)
+async def logout(ctx: Context, logout: Submitted[svc.LogoutRequest]) -> None:
+    await ctx.container.passwordless.logout(logout.value().refresh_token)

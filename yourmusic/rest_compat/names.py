@@ -41,14 +41,16 @@ def contract_input(model: type[M], title: str, names: Mapping[str, str]) -> type
 
 
 def contract_shape(model: type[BaseModel], title: str, names: Mapping[str, str] = NO_NAMES,
-                   omit: tuple[str, ...] = ()) -> type[Shape]:
+                   omit: tuple[str, ...] = (), nested: Mapping[str, Any] = NO_NAMES) -> type[Shape]:
     """The contract's JSON shape (a `Shape`, documented as the component `title`) of the domain value
-    `model`: the same fields, those of `names` under the contract's names, those of `omit` left out."""
+    `model`: the same fields (descriptions and examples too), those of `names` under the contract's
+    names, those of `omit` left out, those of `nested` (a row the value holds) as the shape given there.
+    Every field is required: an answer always carries them all, defaults included."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         if name in omit:
             continue
-        default = ... if info.is_required() else info.default
-        fields[name] = (info.annotation, Field(default, serialization_alias=names.get(name),
-                                               description=info.description))
+        fields[name] = (nested.get(name, info.annotation),
+                        Field(..., serialization_alias=names.get(name), description=info.description,
+                              examples=info.examples))
     return create_model(title, __base__=Shape, __doc__=model.__doc__, **fields)

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from yourmusic.resolvers import passwordless
 from yourmusic.rest_compat.core import Call, Operation
+from yourmusic.rest_compat.names import contract_shape
 from yourmusic.rest_compat.responses import JSONResponse, no_content
 from yourmusic.rest_compat.shapes import Shape, UserOut
 from yourmusic.services.passwordless import (
@@ -16,7 +17,7 @@ from yourmusic.services.passwordless import (
     RefreshRequest,
     SignupRequest,
 )
-from yourmusic.services.sessions import Session
+from yourmusic.services import sessions
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1: tokens are never cached
 
@@ -25,48 +26,37 @@ class MessageOut(Shape):
     message: str = Field(examples=["If that email address is valid, a verification code has been sent."])
 
 
-class SessionOut(Shape):
-    token_type: str = Field(examples=["Bearer"])
-    access_token: str
-    expires_in: int = Field(examples=[3600])
-    refresh_token: str
-    refresh_expires_in: int = Field(examples=[2592000])
-    user: UserOut
+SessionOut = contract_shape(sessions.Session, "SessionOut", nested={"user": UserOut})
+OnboardingOut = contract_shape(sessions.OnboardingRequired, "OnboardingOut")
 
 
-class OnboardingOut(Shape):
-    onboarding_token: str = Field(description="Single use; exchange it at /api/auth/signup.")
-    onboarding_expires_in: int = Field(examples=[900])
-    email: str
-
-
-class AuthenticateOut(RootModel[SessionOut | OnboardingOut]):
+class AuthenticateOut(RootModel[SessionOut | OnboardingOut]):  # type: ignore[valid-type]
     """A session for a known address, an onboarding token for an unknown one."""
 
 
 async def request_otp(call: Call) -> Response:
-    message = await passwordless.request_email_otp(call.ctx, await call.json())
+    message = await passwordless.request_email_otp(call.ctx, await call.body(OtpRequest))
     return JSONResponse(MessageOut.dump({"message": message}))
 
 
 async def authenticate(call: Call) -> Response:
-    result = await passwordless.authenticate_with_email_otp(call.ctx, await call.json())
-    shape = SessionOut if isinstance(result, Session) else OnboardingOut
+    result = await passwordless.authenticate_with_email_otp(call.ctx, await call.body(OtpAuthenticate))
+    shape = SessionOut if isinstance(result, sessions.Session) else OnboardingOut
     return JSONResponse(shape.dump(result), headers=NO_STORE)
 
 
 async def signup(call: Call) -> Response:
-    session = await passwordless.signup(call.ctx, await call.json())
+    session = await passwordless.signup(call.ctx, await call.body(SignupRequest))
     return JSONResponse(SessionOut.dump(session), status_code=201, headers=NO_STORE)
 
 
 async def refresh(call: Call) -> Response:
-    session = await passwordless.refresh_session(call.ctx, await call.json())
+    session = await passwordless.refresh_session(call.ctx, await call.body(RefreshRequest))
     return JSONResponse(SessionOut.dump(session), headers=NO_STORE)
 
 
 async def logout(call: Call) -> Response:
-    await passwordless.logout(call.ctx, await call.json())
+    await passwordless.logout(call.ctx, await call.body(LogoutRequest))
     return no_content()
 
 

@@ -25,8 +25,3 @@ def entity_id(value: strawberry.ID) -> uuid.UUID:
     """An `ID` argument as the domain's UUID (a malformed one names no row: NOT_FOUND further down)."""
     return row_id(str(value))
 
-
-def snake_input(value: object) -> dict[str, object]:
-    """A Strawberry input as the snake_case mapping the resolvers validate; unsent fields left out."""
-    data = strawberry.asdict(value)  # type: ignore[call-overload]
-    return {k: v for k, v in data.items() if v is not strawberry.UNSET}

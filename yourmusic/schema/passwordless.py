@@ -5,9 +5,11 @@ from typing import Annotated
 import strawberry
 
 from yourmusic.resolvers import passwordless as resolvers
-from yourmusic.schema.info import Info, snake_input
+from yourmusic.schema.info import Info, submitted
 from yourmusic.schema.users import User
+from yourmusic.services import passwordless as svc
 from yourmusic.services import sessions
+from yourmusic.validation import Submitted
 
 
 @strawberry.type
@@ -38,6 +40,10 @@ class OnboardingRequired:
     onboarding_expires_in: int
     email: str
 
+    @classmethod
+    def of(cls, o: sessions.OnboardingRequired) -> OnboardingRequired:
+        return cls(onboarding_token=o.onboarding_token, onboarding_expires_in=o.onboarding_expires_in, email=o.email)
+
 
 AuthenticationResult = Annotated[Session | OnboardingRequired, strawberry.union("AuthenticationResult")]
 
@@ -59,31 +65,28 @@ class PasswordlessMutation:
         data = {"tenant": tenant, "email": email}
         if locale is not None:
             data["locale"] = locale
-        return EmailOtpRequested(message=await resolvers.request_email_otp(info.context, data))
+        return EmailOtpRequested(message=await resolvers.request_email_otp(info.context, Submitted(svc.OtpRequest, data)))
 
     @strawberry.mutation(description="A session for a known address, an onboarding token for an unknown one.")
     async def authenticate_with_email_otp(
         self, info: Info, tenant: str, email: str, code: str, device_id: strawberry.ID
     ) -> AuthenticationResult:
-        data = {"tenant": tenant, "email": email, "code": code, "device_id": device_id}
-        result = await resolvers.authenticate_with_email_otp(info.context, data)
+        attempt = Submitted(svc.OtpAuthenticate, {"tenant": tenant, "email": email, "code": code,
+                                                  "device_id": device_id})
+        result = await resolvers.authenticate_with_email_otp(info.context, attempt)
         if isinstance(result, sessions.Session):
             return Session.of(result)
-        return OnboardingRequired(
-            onboarding_token=result.onboarding_token,
-            onboarding_expires_in=result.onboarding_expires_in,
-            email=result.email,
-        )
+        return OnboardingRequired.of(result)
 
     @strawberry.mutation(description="Creates the account of an onboarding token (single use) and signs it in.")
     async def signup(self, info: Info, input: SignupInput) -> Session:
-        return Session.of(await resolvers.signup(info.context, snake_input(input)))
+        return Session.of(await resolvers.signup(info.context, submitted(svc.SignupRequest, input)))
 
     @strawberry.mutation(description="Rotates the refresh token; presenting a spent one revokes the whole session.")
     async def refresh_session(self, info: Info, refresh_token: str) -> Session:
-        return Session.of(await resolvers.refresh_session(info.context, {"refresh_token": refresh_token}))
+        return Session.of(await resolvers.refresh_session(info.context, Submitted(svc.RefreshRequest, {"refresh_token": refresh_token})))
 
     @strawberry.mutation(description="Ends the session of this refresh token. Always true, also for an unknown token.")
     async def logout(self, info: Info, refresh_token: str) -> bool:
-        await resolvers.logout(info.context, {"refresh_token": refresh_token})
+        await resolvers.logout(info.context, Submitted(svc.LogoutRequest, {"refresh_token": refresh_token}))
         return True

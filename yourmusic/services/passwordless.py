@@ -6,6 +6,10 @@ request a code -> authenticate with it -> a session (known address) or an onboar
 No answer tells whether an address has an account: requesting a code answers the same 200 for
 every address and tenant (the mail leaves off the request path), and every way a code can fail
 (wrong, expired, used, superseded, spent, unknown tenant) is the same 401.
+
+Inputs are the domain models below (the transports validate them through `validation.Submitted`,
+after `throttle`: a flood of malformed requests still spends the caller's budget); answers are the
+session values of `services.sessions`, which each transport shapes.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from yourmusic.services.scoping import of_tenant
 from yourmusic.services.sessions import OnboardingRequired, Session, SessionService
 from yourmusic.services.tenancy import get_tenant_by_slug
 from yourmusic.services.users import UserCreate, create_user, email_key
-from yourmusic.validation import Input, Name, PastDate, parse
+from yourmusic.validation import Input, Name, PastDate
 
 log = logging.getLogger("yourmusic.passwordless")
 
@@ -45,18 +49,22 @@ def _at_most(n: int):  # noqa: ANN202
     return BeforeValidator(check)
 
 
-TenantSlug = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+TenantSlug = Name
 Email = Annotated[EmailStr, _at_most(255)]
 Locale = Literal["en", "nl", "fr"]
 
 
 class OtpRequest(Input):
+    """Who wants a sign-in code: the tenant's slug, an address, the mail's language."""
+
     tenant: TenantSlug
     email: Email
     locale: Locale = "en"
 
 
 class OtpAuthenticate(Input):
+    """A sign-in code as typed, for an address of a tenant, on one device."""
+
     tenant: TenantSlug
     email: Email
     code: Annotated[str, StringConstraints(min_length=1, max_length=32)]
@@ -64,6 +72,8 @@ class OtpAuthenticate(Input):
 
 
 class SignupRequest(Input):
+    """The account an onboarding token asks for (its address comes from the token)."""
+
     onboarding_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
     first_name: Name
     last_name: Name
@@ -71,6 +81,8 @@ class SignupRequest(Input):
 
 
 class RefreshRequest(Input):
+    """A refresh token to rotate."""
+
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
 
@@ -108,15 +120,16 @@ class PasswordlessService:
         self._ip_limit = ip_limit
         self._ip_window = ip_window
 
-    async def _throttle(self, client_ip: str) -> None:
-        """One budget per client address for both OTP endpoints together."""
+    async def throttle(self, client_ip: str) -> None:
+        """One budget per client address for both OTP endpoints together; RateLimited (429) past it.
+        Called before the body is validated, so malformed requests count too."""
         await self._limiter.hit(f"otp-ip:{client_ip}", self._ip_limit, self._ip_window)
 
     # ------------------------------------------------------------------ #10
 
-    async def request_code(self, data: Any, client_ip: str) -> str:
-        await self._throttle(client_ip)
-        body = parse(OtpRequest, data)
+    async def request_code(self, body: OtpRequest) -> str:
+        """Issues and mails a code when the tenant exists; the same message for every address and tenant.
+        RateLimited (429) past the per-address interval or window (keyed on the slug as sent)."""
         key = email_key(body.email)
         # Keyed on the slug as sent, so an unknown tenant is limited exactly like a real one.
         await self._limiter.hit(f"otp-send-interval:{body.tenant}:{key}", 1, self._send_interval)
@@ -142,9 +155,9 @@ class PasswordlessService:
 
     # ------------------------------------------------------------------ #11
 
-    async def authenticate(self, data: Any, client_ip: str) -> Session | OnboardingRequired:
-        await self._throttle(client_ip)
-        body = parse(OtpAuthenticate, data)
+    async def authenticate(self, body: OtpAuthenticate) -> Session | OnboardingRequired:
+        """A session for an address with an account, an onboarding token for one without; InvalidCode
+        (401) for every way the code can be wrong."""
         key = email_key(body.email)
         tenant = await get_tenant_by_slug(body.tenant)
         await self.otp.verify(tenant.id if tenant else None, key, body.code)
@@ -157,8 +170,9 @@ class PasswordlessService:
 
     # ------------------------------------------------------------------ #12
 
-    async def signup(self, data: Any) -> Session:
-        body = parse(SignupRequest, data)  # a 422 leaves the onboarding token unspent
+    async def signup(self, body: SignupRequest) -> Session:
+        """Spends the onboarding token (validated first: a 422 leaves it unspent), makes the account (or
+        reuses one made meanwhile) and signs it in; InvalidOnboardingToken (401)."""
         onboarding = await self.sessions.consume_onboarding(body.onboarding_token)
         user = await self._user_by_key(onboarding.tenant_id, onboarding.email_key)
         if user is None:
@@ -178,10 +192,10 @@ class PasswordlessService:
 
     # ------------------------------------------------------------------ #13, #14
 
-    async def refresh(self, data: Any) -> Session:
-        body = parse(RefreshRequest, data)
-        return await self.sessions.refresh(body.refresh_token)
+    async def refresh(self, refresh_token: str) -> Session:
+        """The next session of the token's family (rotation, reuse detection: `SessionService.refresh`)."""
+        return await self.sessions.refresh(refresh_token)
 
-    async def logout(self, data: Any) -> None:
-        body = parse(LogoutRequest, data)
-        await self.sessions.logout(body.refresh_token)
+    async def logout(self, refresh_token: str) -> None:
+        """Ends the token's family; an unknown or spent token is no error."""
+        await self.sessions.logout(refresh_token)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from yourmusic.cache import CacheStore
 from yourmusic.errors import InvalidAuthToken
 from yourmusic.models import OnboardingToken, RefreshFamily, RefreshToken, User
@@ -51,20 +53,26 @@ class UserGone(InvalidAuthToken):
     """The token's user was deleted (or never existed in the token's tenant)."""
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(BaseModel):
+    """A signed-in session: a short-lived access token and a rotating refresh token, for `user`."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    token_type: str = Field(default="Bearer", examples=["Bearer"])
     access_token: str
-    expires_in: int
+    expires_in: int = Field(description="Seconds the access token stays valid.", examples=[3600])
     refresh_token: str
-    refresh_expires_in: int
+    refresh_expires_in: int = Field(description="Seconds until the session's absolute end.", examples=[2592000])
     user: User
-    token_type: str = "Bearer"
 
 
-@dataclass(frozen=True)
-class OnboardingRequired:
-    onboarding_token: str
-    onboarding_expires_in: int
+class OnboardingRequired(BaseModel):
+    """The code was right but the address has no account yet: sign up with this token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    onboarding_token: str = Field(description="Single use; exchange it for an account at signup.")
+    onboarding_expires_in: int = Field(description="Seconds the onboarding token stays valid.", examples=[900])
     email: str
 
 
