@@ -10,8 +10,8 @@ import pytest
 
 from yourmusic.errors import AggregatorError, Forbidden, NotFound, ValidationFailed
 from yourmusic.models import Playlist
-from yourmusic.rest_compat.names import PLAYLIST
-from yourmusic.services import home, playlists, users
+from yourmusic.rest_compat.names import CATALOG, PLAYLIST
+from yourmusic.services import catalog, home, playlists, users
 from yourmusic.validation import Submitted
 
 
@@ -70,13 +70,30 @@ def test_submitted_names_the_callers_fields():
     assert caught.value.errors == {"order": ["The order field must be at least 1."]}
 
 
+
+def test_catalog_queries_in_domain_words():
+    """The domain says page_size and track_ids; the aggregator (and the contract) pageSize and trackids."""
+    query = catalog.ItemSearch(q="rock", page_size=20, exclude_explicit_content=True, artist_id="12")
+    assert catalog.upstream_params(query) == {"q": "rock", "page": 1, "pageSize": 20,
+                                              "excludeExplicitContent": True, "artistId": "12"}
+    assert catalog.ReleaseBatch(release_ids=" 1, 2 ,3").release_ids == ["1", "2", "3"]
+    assert catalog.upstream_params(catalog.TrackBatch(track_ids=["4", "5"], show_errors=True)) == {
+        "trackids": "4,5", "showErrors": True}
+    with pytest.raises(ValidationFailed) as caught:
+        Submitted(catalog.TrackBatch, {"track_ids": "a,b c"}, CATALOG).value()
+    assert caught.value.errors == {"trackids": ["The trackids field must be a valid value."]}
+    with pytest.raises(ValidationFailed) as caught:
+        Submitted(catalog.ArtistBrowse, {"letter": "a", "page_size": 51}, CATALOG).value()
+    assert caught.value.errors == {"pageSize": ["The pageSize field must not be greater than 50."]}
+
 class _Catalog:
     """Stands in for the catalog service: searches fail, so a new-releases module must be left out."""
 
-    async def search_releases(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def search_releases(self, query: catalog.ItemSearch) -> dict[str, Any]:
         raise AggregatorError()
 
-    async def artist_releases(self, artist_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def artist_releases(self, artist_id: str, query: catalog.ArtistReleases) -> dict[str, Any]:
+        assert query.page_size == 10  # the module's limit, raised to the aggregator's smallest page
         return {"releases": {"releases": [{"id": i} for i in range(20)]}}
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 
 from yourmusic.context import Context
 from yourmusic.errors import NotFound, ValidationFailed
+from yourmusic.services import catalog as svc
 from yourmusic.services.catalog import ARTIST, RELEASE, TRACK, CatalogService, Entity
+from yourmusic.validation import Submitted
 
 
 MAX_IDS = 100
@@ -28,53 +29,61 @@ async def _catalog(ctx: Context) -> CatalogService:
     return ctx.container.catalog
 
 
+async def _catalog_of(ctx: Context, item_id: str, what: str) -> CatalogService:
+    """The catalog, once the caller is known and `item_id` could name a `what` (NotFound otherwise: an id
+    that names nothing is a 404 before anything about the query is a 422)."""
+    catalog = await _catalog(ctx)
+    svc.catalog_id(item_id, what)
+    return catalog
+
+
 async def aggregator_up(ctx: Context) -> bool:
     """Public: a status page needs no credentials."""
     return await ctx.container.catalog.is_up()
 
 
-async def search_artists(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).search_artists(args)
+async def search_artists(ctx: Context, query: Submitted[svc.ArtistSearch]) -> dict[str, Any]:
+    return await (await _catalog(ctx)).search_artists(query.value())
 
 
-async def search_releases(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).search_releases(args)
+async def search_releases(ctx: Context, query: Submitted[svc.ItemSearch]) -> dict[str, Any]:
+    return await (await _catalog(ctx)).search_releases(query.value())
 
 
-async def search_tracks(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).search_tracks(args)
+async def search_tracks(ctx: Context, query: Submitted[svc.ItemSearch]) -> dict[str, Any]:
+    return await (await _catalog(ctx)).search_tracks(query.value())
 
 
-async def browse_artists(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).browse_artists(args)
+async def browse_artists(ctx: Context, query: Submitted[svc.ArtistBrowse]) -> dict[str, Any]:
+    return await (await _catalog(ctx)).browse_artists(query.value())
 
 
-async def artist(ctx: Context, artist_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return await (await _catalog(ctx)).artist(artist_id, args)
+async def artist(ctx: Context, artist_id: str, details: Submitted[svc.ItemDetails]) -> dict[str, Any]:
+    return await (await _catalog_of(ctx, artist_id, "Artist")).artist(artist_id, details.value())
 
 
-async def artist_releases(ctx: Context, artist_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).artist_releases(artist_id, args)
+async def artist_releases(ctx: Context, artist_id: str, query: Submitted[svc.ArtistReleases]) -> dict[str, Any]:
+    return await (await _catalog_of(ctx, artist_id, "Artist")).artist_releases(artist_id, query.value())
 
 
-async def release(ctx: Context, release_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return await (await _catalog(ctx)).release(release_id, args)
+async def release(ctx: Context, release_id: str, details: Submitted[svc.ItemDetails]) -> dict[str, Any]:
+    return await (await _catalog_of(ctx, release_id, "Release")).release(release_id, details.value())
 
 
-async def release_tracks(ctx: Context, release_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).release_tracks(release_id, args)
+async def release_tracks(ctx: Context, release_id: str, query: Submitted[svc.ReleaseTracks]) -> dict[str, Any]:
+    return await (await _catalog_of(ctx, release_id, "Release")).release_tracks(release_id, query.value())
 
 
-async def release_batch(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).release_batch(args)
+async def release_batch(ctx: Context, query: Submitted[svc.ReleaseBatch]) -> dict[str, Any]:
+    return await (await _catalog(ctx)).release_batch(query.value())
 
 
-async def track(ctx: Context, track_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return await (await _catalog(ctx)).track(track_id, args)
+async def track(ctx: Context, track_id: str, details: Submitted[svc.ItemDetails]) -> dict[str, Any]:
+    return await (await _catalog_of(ctx, track_id, "Track")).track(track_id, details.value())
 
 
-async def track_batch(ctx: Context, args: Mapping[str, Any]) -> dict[str, Any]:
-    return await (await _catalog(ctx)).track_batch(args)
+async def track_batch(ctx: Context, query: Submitted[svc.TrackBatch]) -> dict[str, Any]:
+    return await (await _catalog(ctx)).track_batch(query.value())
 
 
 async def load_tracks(ctx: Context, ids: list[Any]) -> list[dict[str, Any] | BaseException]:

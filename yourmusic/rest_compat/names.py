@@ -23,14 +23,22 @@ M = TypeVar("M", bound=BaseModel)
 PLAYLIST: Mapping[str, str] = {"name": "playlist_name"}
 PLAYLIST_ENTRY: Mapping[str, str] = {"position": "order"}
 DEVICE: Mapping[str, str] = {"device_id": "deviceId"}  # the reference's spelling of #4's body
+# The catalog's query parameters keep the aggregator's spelling (the contract passes its API through).
+CATALOG: Mapping[str, str] = {
+    "page_size": "pageSize", "image_size": "imageSize", "usage_types": "usageTypes",
+    "exclude_explicit_content": "excludeExplicitContent", "artist_id": "artistId", "show_errors": "showErrors",
+    "release_ids": "releaseids", "track_ids": "trackids",
+}
 
 
 def contract_input(model: type[M], title: str, names: Mapping[str, str]) -> type[M]:
     """A subclass of the domain input `model` reading (and documenting, as the component `title`) the
-    fields of `names` under the contract's names; what it validates is a `model`, errors name the
-    contract's fields."""
+    fields of `names` (those `model` has) under the contract's names; what it validates is a `model`,
+    errors name the contract's fields."""
     fields: dict[str, Any] = {}
     for domain, contract in names.items():
+        if domain not in model.model_fields:
+            continue
         info = model.model_fields[domain]
         annotated = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation  # type: ignore[valid-type]
         if info.is_required():

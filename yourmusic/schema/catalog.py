@@ -9,7 +9,10 @@ import strawberry
 
 from yourmusic.resolvers import catalog as resolvers
 from yourmusic.resolvers import streaming as streaming_resolvers
+from yourmusic.rest_compat.names import CATALOG
 from yourmusic.schema.info import Info
+from yourmusic.services import catalog as svc
+from yourmusic.validation import Submitted
 
 T = TypeVar("T")
 
@@ -72,10 +75,9 @@ class Artist:
     @strawberry.field(description="Releases of this artist, newest first.")
     async def releases(self, info: Info, page: int = 1, page_size: int = 10,
                        type: ReleaseType | None = None) -> ReleasePage:
-        args: dict[str, Any] = {"page": page, "pageSize": page_size}
-        if type is not None:
-            args["type"] = type.value
-        payload = await resolvers.artist_releases(info.context, self.id, args)
+        query = Submitted(svc.ArtistReleases, {"page": page, "page_size": page_size,
+                                               "type": type.value if type is not None else None}, CATALOG)
+        payload = await resolvers.artist_releases(info.context, str(self.id), query)
         block = payload.get("releases") or {}
         return ReleasePage(page=block.get("page", page), page_size=block.get("pageSize", page_size),
                            total_items=block.get("totalItems", 0),
@@ -122,7 +124,9 @@ class Release:
 
     @strawberry.field(description="The release's tracks, in track order.")
     async def tracks(self, info: Info, page: int = 1, page_size: int = 50) -> TrackPage:
-        payload = await resolvers.release_tracks(info.context, self.id, {"page": page, "pageSize": page_size})
+        payload = await resolvers.release_tracks(info.context, str(self.id),
+                                                 Submitted(svc.ReleaseTracks, {"page": page, "page_size": page_size},
+                                                           CATALOG))
         return TrackPage(page=payload.get("page", page), page_size=payload.get("pageSize", page_size),
                          total_items=payload.get("totalItems", 0),
                          tracks=[Track.of(t) for t in payload.get("tracks") or []])
@@ -216,16 +220,12 @@ def _search(payload: dict[str, Any], build: Any) -> Any:
                         results=[build(item) for item in payload.get("results") or []])
 
 
-def _search_args(q: str, page: int, page_size: int, usage_types: UsageType | None = None,
-                 exclude_explicit_content: bool | None = None, artist_id: strawberry.ID | None = None) -> dict[str, Any]:
-    args: dict[str, Any] = {"q": q, "page": page, "pageSize": page_size}
-    if usage_types is not None:
-        args["usageTypes"] = usage_types.value
-    if exclude_explicit_content is not None:
-        args["excludeExplicitContent"] = exclude_explicit_content
-    if artist_id is not None:
-        args["artistId"] = str(artist_id)
-    return args
+def _item_search(q: str, page: int, page_size: int, usage_types: UsageType | None,
+                 exclude_explicit_content: bool | None, artist_id: strawberry.ID | None) -> Submitted[svc.ItemSearch]:
+    return Submitted(svc.ItemSearch, {
+        "q": q, "page": page, "page_size": page_size, "usage_types": usage_types.value if usage_types else None,
+        "exclude_explicit_content": exclude_explicit_content,
+        "artist_id": str(artist_id) if artist_id is not None else None}, CATALOG)
 
 
 def _or_error(item: Any, build: Any) -> Any:
@@ -260,25 +260,27 @@ class CatalogQuery:
 
     @strawberry.field
     async def search_artists(self, info: Info, q: str, page: int = 1, page_size: int = 10) -> SearchResult[Artist]:
-        return _search(await resolvers.search_artists(info.context, _search_args(q, page, page_size)), Artist.of)
+        query = Submitted(svc.ArtistSearch, {"q": q, "page": page, "page_size": page_size}, CATALOG)
+        return _search(await resolvers.search_artists(info.context, query), Artist.of)
 
     @strawberry.field
     async def search_releases(self, info: Info, q: str, page: int = 1, page_size: int = 10,
                               usage_types: UsageType | None = None, exclude_explicit_content: bool | None = None,
                               artist_id: strawberry.ID | None = None) -> SearchResult[Release]:
-        args = _search_args(q, page, page_size, usage_types, exclude_explicit_content, artist_id)
-        return _search(await resolvers.search_releases(info.context, args), Release.of)
+        query = _item_search(q, page, page_size, usage_types, exclude_explicit_content, artist_id)
+        return _search(await resolvers.search_releases(info.context, query), Release.of)
 
     @strawberry.field
     async def search_tracks(self, info: Info, q: str, page: int = 1, page_size: int = 10,
                             usage_types: UsageType | None = None, exclude_explicit_content: bool | None = None,
                             artist_id: strawberry.ID | None = None) -> SearchResult[Track]:
-        args = _search_args(q, page, page_size, usage_types, exclude_explicit_content, artist_id)
-        return _search(await resolvers.search_tracks(info.context, args), Track.of)
+        query = _item_search(q, page, page_size, usage_types, exclude_explicit_content, artist_id)
+        return _search(await resolvers.search_tracks(info.context, query), Track.of)
 
     @strawberry.field
     async def browse_artists(self, info: Info, letter: str, page: int = 1, page_size: int = 10) -> ArtistPage:
-        payload = await resolvers.browse_artists(info.context, {"letter": letter, "page": page, "pageSize": page_size})
+        query = Submitted(svc.ArtistBrowse, {"letter": letter, "page": page, "page_size": page_size}, CATALOG)
+        payload = await resolvers.browse_artists(info.context, query)
         block = payload.get("artists") or {}
         return ArtistPage(page=block.get("page", page), page_size=block.get("pageSize", page_size),
                           total_items=block.get("totalItems", 0),

@@ -3,6 +3,10 @@
 Each operation validates its parameters against the reference's enums and ranges (a bad value is a
 422 here, never a pass-through), then answers the aggregator's JSON as it came (the contract passes
 it through). Entities are also cached one by one for the dataloaders (`entities`).
+
+Inputs are the domain models below, named in our words (`page_size`, `release_ids`); the transports
+validate them through `validation.Submitted`, the REST contract naming them as the aggregator does
+(rest_compat/names.py `CATALOG`). `UPSTREAM` is the aggregator's spelling of each parameter.
 """
 
 from __future__ import annotations
@@ -12,14 +16,14 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from yourmusic.cache import CacheStore
 from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound
 from yourmusic.integrations.aggregator.client import AggregatorClient, query_value
-from yourmusic.validation import Input, parse
+from yourmusic.validation import Input
 
 BATCH_LIMIT = 50  # the aggregator's batch endpoints take at most 50 ids
 IMAGE_SIZES = (33, 50, 100, 180, 182, 200, 350, 500, 800)
@@ -31,14 +35,14 @@ ReleaseType = Literal["album", "single", "video"]
 
 class _Paged(Input):
     page: int = Field(default=1, ge=1, le=10_000)
-    pageSize: int = Field(default=10, ge=10, le=50)  # noqa: N815
+    page_size: int = Field(default=10, ge=10, le=50)
 
 
 class _Imaged(Input):
-    imageSize: int | None = None  # noqa: N815
-    usageTypes: UsageTypes | None = None  # noqa: N815
+    image_size: int | None = None  # one of IMAGE_SIZES
+    usage_types: UsageTypes | None = None
 
-    @field_validator("imageSize")
+    @field_validator("image_size")
     @classmethod
     def _image_size(cls, value: int | None) -> int | None:
         if value is not None and value not in IMAGE_SIZES:
@@ -47,72 +51,99 @@ class _Imaged(Input):
 
 
 class ArtistSearch(_Paged):
+    """A page of artists whose name matches `q`."""
+
     q: str = Field(min_length=1, max_length=255)
 
 
 class ItemSearch(_Paged):
+    """A page of releases or tracks matching `q`, optionally of one artist."""
+
     q: str = Field(min_length=1, max_length=255)
-    usageTypes: UsageTypes | None = None  # noqa: N815
-    excludeExplicitContent: bool | None = None  # noqa: N815
-    artistId: str | None = Field(default=None, pattern=_ID_RE.pattern)  # noqa: N815
+    usage_types: UsageTypes | None = None
+    exclude_explicit_content: bool | None = None
+    artist_id: str | None = Field(default=None, pattern=_ID_RE.pattern)
 
 
 class ArtistBrowse(Input):
+    """A page of artists whose name starts with `letter` (`#`: a digit or symbol)."""
+
     letter: str = Field(pattern=r"^[A-Za-z0-9#]$")
     page: int = Field(default=1, ge=1, le=10_000)
-    pageSize: int = Field(default=10, ge=10, le=50)  # noqa: N815
+    page_size: int = Field(default=10, ge=10, le=50)
 
 
 class ArtistReleases(_Imaged, _Paged):
+    """A page of one artist's releases, optionally of one type."""
+
     type: ReleaseType | None = None
 
 
 class ItemDetails(_Imaged):
-    pass
+    """How to render one artist, release or track."""
 
 
 class ReleaseTracks(_Imaged):
+    """A page of one release's tracks."""
+
     page: int = Field(default=1, ge=1, le=10_000)
-    pageSize: int = Field(default=50, ge=10, le=50)  # noqa: N815
+    page_size: int = Field(default=50, ge=10, le=50)
 
 
-def _id_list(value: str) -> str:
-    ids = [part.strip() for part in value.split(",") if part.strip()]
+def _id_list(value: Any) -> Any:
+    """A comma-separated list (as a query string has it) or a list: 1..BATCH_LIMIT catalog ids."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return value  # refused as no list
+    ids = [part.strip() for part in value if isinstance(part, str) and part.strip()]
     if not ids:
         raise ValueError("must list at least one id")
     if len(ids) > BATCH_LIMIT:
         raise ValueError(f"may list at most {BATCH_LIMIT} ids")
     if not all(_ID_RE.match(i) for i in ids):
         raise ValueError("must be a comma-separated list of ids")
-    return ",".join(ids)
+    return ids
+
+
+# Sent (and documented) as one comma-separated string, as a query string carries it.
+CatalogIds = Annotated[list[str], BeforeValidator(_id_list), WithJsonSchema({"type": "string"})]
 
 
 class _Batch(_Imaged):
-    showErrors: bool | None = None  # noqa: N815
+    show_errors: bool | None = None
 
 
 class ReleaseBatch(_Batch):
-    releaseids: str
-    type: ReleaseType | None = None
+    """Several releases by id, in the order given."""
 
-    @field_validator("releaseids")
-    @classmethod
-    def _ids(cls, value: str) -> str:
-        return _id_list(value)
+    release_ids: CatalogIds
+    type: ReleaseType | None = None
 
 
 class TrackBatch(_Batch):
-    trackids: str
+    """Several tracks by id, in the order given."""
 
-    @field_validator("trackids")
-    @classmethod
-    def _ids(cls, value: str) -> str:
-        return _id_list(value)
+    track_ids: CatalogIds
 
 
-def catalog_id(value: Any, what: str) -> str:
+# The aggregator's name for each parameter named otherwise here (7digital API 1.2).
+UPSTREAM: Mapping[str, str] = {
+    "page_size": "pageSize", "image_size": "imageSize", "usage_types": "usageTypes",
+    "exclude_explicit_content": "excludeExplicitContent", "artist_id": "artistId", "show_errors": "showErrors",
+    "release_ids": "releaseids", "track_ids": "trackids",
+}
+
+
+def upstream_params(query: Input) -> dict[str, Any]:
+    """A domain input as the aggregator's query parameters (unset ones left out, id lists comma-joined)."""
+    return {UPSTREAM.get(name, name): ",".join(value) if isinstance(value, list) else value
+            for name, value in query.model_dump(exclude_none=True).items()}
+
+
+def catalog_id(value: str, what: str) -> str:
     """A catalog id as the aggregator spells it; anything else names nothing (404, no upstream call)."""
-    text = str(value).strip() if value is not None else ""
+    text = value.strip() if isinstance(value, str) else ""
     if not _ID_RE.match(text):
         raise NotFound(f"{what} not found.")
     return text
@@ -164,51 +195,48 @@ class CatalogService:
         key = f"agg:{endpoint}|{self.country}|" + "&".join(f"{k}={query_value(v)}" for k, v in sorted(clean.items()))
         return await self.cache.fetch(key, ttl, lambda: self.client.get(endpoint, clean), _stale_ok)
 
-    @staticmethod
-    def _args(model: type[Input], args: Mapping[str, Any]) -> dict[str, Any]:
-        return parse(model, args).model_dump(exclude_none=True)
+    # -- operations (#30-#40): each answers the aggregator's JSON as it came -------------------
+    async def search_artists(self, query: ArtistSearch) -> dict[str, Any]:
+        return await self._cached("artist/search", upstream_params(query), self.ttl.search)
 
-    # -- operations (#30-#40) -----------------------------------------------------------------
-    async def search_artists(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._cached("artist/search", self._args(ArtistSearch, args), self.ttl.search)
+    async def search_releases(self, query: ItemSearch) -> dict[str, Any]:
+        return await self._cached("release/search", upstream_params(query), self.ttl.search)
 
-    async def search_releases(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._cached("release/search", self._args(ItemSearch, args), self.ttl.search)
+    async def search_tracks(self, query: ItemSearch) -> dict[str, Any]:
+        return await self._cached("track/search", upstream_params(query), self.ttl.search)
 
-    async def search_tracks(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._cached("track/search", self._args(ItemSearch, args), self.ttl.search)
-
-    async def browse_artists(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        params = self._args(ArtistBrowse, args)
+    async def browse_artists(self, query: ArtistBrowse) -> dict[str, Any]:
+        params = upstream_params(query)
         params["letter"] = params["letter"].lower()
         return await self._cached("artist/browse", params, self.ttl.listing)
 
-    async def artist(self, artist_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        params = {"artistid": catalog_id(artist_id, "Artist"), **self._args(ItemDetails, args or {})}
+    async def artist(self, artist_id: str, details: ItemDetails | None = None) -> dict[str, Any]:
+        """NotFound for an id the aggregator could not have (no upstream call), as for every id below."""
+        params = {"artistid": catalog_id(artist_id, "Artist"), **upstream_params(details or ItemDetails())}
         params.pop("usageTypes", None)
         return await self._cached("artist/details", params, self.ttl.details)
 
-    async def artist_releases(self, artist_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-        params = {"artistid": catalog_id(artist_id, "Artist"), **self._args(ArtistReleases, args)}
+    async def artist_releases(self, artist_id: str, query: ArtistReleases) -> dict[str, Any]:
+        params = {"artistid": catalog_id(artist_id, "Artist"), **upstream_params(query)}
         return await self._cached("artist/releases", params, self.ttl.listing)
 
-    async def release(self, release_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        params = {"releaseid": catalog_id(release_id, "Release"), **self._args(ItemDetails, args or {})}
+    async def release(self, release_id: str, details: ItemDetails | None = None) -> dict[str, Any]:
+        params = {"releaseid": catalog_id(release_id, "Release"), **upstream_params(details or ItemDetails())}
         return await self._cached("release/details", params, self.ttl.details)
 
-    async def release_tracks(self, release_id: Any, args: Mapping[str, Any]) -> dict[str, Any]:
-        params = {"releaseid": catalog_id(release_id, "Release"), **self._args(ReleaseTracks, args)}
+    async def release_tracks(self, release_id: str, query: ReleaseTracks) -> dict[str, Any]:
+        params = {"releaseid": catalog_id(release_id, "Release"), **upstream_params(query)}
         return await self._cached("release/tracks", params, self.ttl.details)
 
-    async def release_batch(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._cached("release/details/batch", self._args(ReleaseBatch, args), self.ttl.details)
+    async def release_batch(self, query: ReleaseBatch) -> dict[str, Any]:
+        return await self._cached("release/details/batch", upstream_params(query), self.ttl.details)
 
-    async def track(self, track_id: Any, args: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        params = {"trackid": catalog_id(track_id, "Track"), **self._args(ItemDetails, args or {})}
+    async def track(self, track_id: str, details: ItemDetails | None = None) -> dict[str, Any]:
+        params = {"trackid": catalog_id(track_id, "Track"), **upstream_params(details or ItemDetails())}
         return await self._cached("track/details", params, self.ttl.details)
 
-    async def track_batch(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._cached("track/details/batch", self._args(TrackBatch, args), self.ttl.details)
+    async def track_batch(self, query: TrackBatch) -> dict[str, Any]:
+        return await self._cached("track/details/batch", upstream_params(query), self.ttl.details)
 
     # -- entities, one by one, for the dataloaders --------------------------------------------
     def _entity_key(self, entity: Entity, item_id: str) -> str:

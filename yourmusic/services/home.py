@@ -23,7 +23,7 @@ from yourmusic.cache import CacheStore
 from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
 from yourmusic.models import HomePage, Playlist
 from yourmusic.services import playlists as playlist_svc
-from yourmusic.services.catalog import CatalogService
+from yourmusic.services.catalog import ArtistReleases, CatalogService, ItemSearch
 from yourmusic.services.playlists import PlaylistCard
 from yourmusic.validation import Input, Name, errors_from
 
@@ -306,10 +306,10 @@ async def _new_releases(catalog: CatalogService, module: dict[str, Any]) -> list
     limit = module.get("limit", 10)
     size = max(10, min(50, limit))
     if module.get("artist_id"):
-        payload = await catalog.artist_releases(module["artist_id"], {"pageSize": size})
+        payload = await catalog.artist_releases(module["artist_id"], ArtistReleases(page_size=size))
         releases = (payload.get("releases") or {}).get("releases") or []
     else:
-        payload = await catalog.search_releases({"q": module["query"], "pageSize": size})
+        payload = await catalog.search_releases(ItemSearch(q=module["query"], page_size=size))
         releases = payload.get("results") or []
     return list(releases)[:limit]
 
