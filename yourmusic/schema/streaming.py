@@ -8,9 +8,8 @@ from enum import Enum
 import strawberry
 
 from yourmusic.resolvers import streaming as resolvers
-from yourmusic.schema.info import Info, entity_id, snake_input
+from yourmusic.schema.info import Info, entity_id, submitted
 from yourmusic.services import streaming as svc
-from yourmusic.validation import Submitted
 
 
 @strawberry.enum  # the values of services.streaming.PLAY_MODES (tests/test_stream_urls.py keeps them equal)
@@ -72,6 +71,7 @@ class StreamingMutation:
     @strawberry.mutation(description="Report a finished play (POST /api/plays); the same report again is not "
                                      "counted twice.")
     async def report_play(self, info: Info, input: ReportPlayInput) -> PlayReport:
-        body = {**snake_input(input), "play_mode": input.play_mode.value}
-        report, _ = await resolvers.report_play(info.context, Submitted(svc.PlayReportIn, body))
+        report = submitted(svc.PlayReportIn, input)
+        report.data["play_mode"] = input.play_mode.value  # the enum's wire value, as REST sends it
+        report, _ = await resolvers.report_play(info.context, report)
         return PlayReport.of(report)
