@@ -1,7 +1,7 @@
 """GraphQL hardening (issue 9): limits, persisted queries, introspection/GraphiQL switches, body size.
 
-Every limit is checked on both ways into /graphql: a JSON POST (the fast path, schema/fastpath.py) and
-a GET (Strawberry's view). Apps with other settings share the session's container (database, cache).
+Every limit is checked on a JSON POST and on a GET: both run the one pipeline (schema/execution.py),
+so the answers are the same. Apps with other settings share the session's container (database, cache).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from graphql import get_introspection_query, validate
+import pytest_asyncio
+from graphql import get_introspection_query
 
 from tests.api import gql_codes
 from yourmusic.app import create_app
 from yourmusic.schema import build_schema
-from yourmusic.schema.fastpath import FastGraphQL
 from yourmusic.schema.limits import QueryLimits
 from yourmusic.schema.persisted import PersistedQueries, load_allowlist
 from yourmusic.settings import Settings
@@ -41,7 +41,7 @@ def pq(query: str) -> dict[str, Any]:
 
 
 async def both(http: httpx.AsyncClient, query: str, **kw: Any) -> list[httpx.Response]:
-    """The same document through the fast path (JSON POST) and Strawberry's view (GET)."""
+    """The same document as a JSON POST and as a GET."""
     return [await http.post("/graphql", json={"query": query}, **kw),
             await http.get("/graphql", params={"query": query}, **kw)]
 
@@ -64,13 +64,15 @@ async def test_each_limit_trips_on_both_paths(api, tenant, query, code):
     assert answers[0].json() == answers[1].json()
 
 
-async def test_the_fast_path_validates_with_the_limits(app):
-    """The fast path's own cached validation refuses these documents (it does not run them)."""
-    fast = next(r.app for r in app.routes if getattr(r, "path", None) == "/graphql")
-    assert isinstance(fast, FastGraphQL)
+async def test_the_document_cache_keeps_the_verdict(app):
+    """The one document cache: each document parsed and validated once, refused ones kept refused."""
+    view = next(r.app for r in app.routes if getattr(r, "path", None) == "/graphql")
+    documents = view.schema.documents
     for query in (DEEP, ALIASES, TOKENS, COSTLY):
-        assert fast._document(query) is None
-    assert fast._document(HEARTBEAT) is not None
+        entry = documents.parsed(query)
+        assert entry.error is not None or documents.validated(entry), query
+        assert documents.parsed(query) is entry and not documents.valid(query)
+    assert documents.validated(documents.parsed(HEARTBEAT)) == [] and documents.valid(HEARTBEAT)
 
 
 async def test_limits_are_settings(api, app_with, tenant):
@@ -93,10 +95,18 @@ async def test_documents_within_the_limits_run(api, tenant):
         assert r.json()["data"]["track"]["release"]["artist"]["name"] == "AC/DC"
 
 
-def cost_of(query: str, **kw: Any) -> int:
+def cost_of(query: str, variables: dict[str, Any] | None = None, **kw: Any) -> int:
+    """The cost the pipeline computes: at validation, or for the operation with its coerced variables."""
+    from graphql import get_variable_values
+
     limits = QueryLimits(max_cost=1, **kw)
-    schema = build_schema(limits)
-    errors = validate(schema._schema, limits.parse(query), rules=limits.all_rules)
+    schema = build_schema(limits)._schema
+    document = limits.parse(query)
+    errors = limits.validate(schema, document)
+    op = next(d for d in document.definitions if d.kind == "operation_definition")
+    if not errors and limits.cost_uses_variables(schema, document, op):
+        coerced = get_variable_values(schema, op.variable_definitions, variables or {})
+        errors = limits.operation_cost(schema, document, op, coerced.coerced)
     costs = [e.extensions["cost"] for e in errors if e.extensions and e.extensions.get("code") == "QUERY_TOO_COSTLY"]
     assert len(costs) == 1, errors
     return costs[0]
@@ -105,8 +115,6 @@ def cost_of(query: str, **kw: Any) -> int:
 @pytest.mark.parametrize("query,cost", [
     ("{ users(perPage: 100) { data { id email } } }", 1 + 100 * (1 + 2)),  # the page size reaches `data`
     ("{ users { data { id } } }", 1 + 15 * 2),  # the argument's default
-    ("query($n: Int! = 40) { users(perPage: $n) { data { id } } }", 1 + 40 * 2),  # the variable's default
-    ("query($n: Int!) { users(perPage: $n) { data { id } } }", 1 + 15 * 2),
     ('{ searchTracks(q: "x", pageSize: 50) { results { id usageTypes } } }', 1 + 50 * 3),  # scalar lists weigh 1
     ('{ tracks(ids: ["1", "2", "3"]) { id } }', 3 * 2),  # a literal id list
     ("{ myPlaylists { id } }", 10 * 2),  # GRAPHQL_LIST_WEIGHT
@@ -116,6 +124,20 @@ def cost_of(query: str, **kw: Any) -> int:
 ])
 def test_cost_model(query, cost):
     assert cost_of(query) == cost
+
+
+@pytest.mark.parametrize("query,variables,cost", [
+    ("query($n: Int! = 40) { users(perPage: $n) { data { id } } }", {}, 1 + 40 * 2),  # none sent: the default
+    ("query($n: Int! = 10) { users(perPage: $n) { data { id } } }", {"n": 50}, 1 + 50 * 2),  # sent: the value
+    ("query($n: Int) { users(perPage: $n) { data { id } } }", {}, 1 + 15 * 2),  # nothing: the argument's default
+    ("query($n: Int!) { users(perPage: $n) { data { id } } }", {"n": 70}, 1 + 70 * 2),
+    ("query($ids: [ID!]!) { tracks(ids: $ids) { id } }", {"ids": ["1", "2", "3", "4"]}, 4 * 2),  # a list's length
+    ("query($ids: [ID!]!) { tracks(ids: $ids) { id } }", {"ids": "7"}, 1 * 2),  # coerced to a one-item list
+    ('query($n: Int! = 10) { searchReleases(q: "a", pageSize: $n) { results { tracks(pageSize: $n) { tracks { id } } } } }',
+     {"n": 50}, 1 + 50 * (1 + 1 + 50 * 2)),  # issue 15's document: the values sent count, not the default
+])
+def test_cost_counts_the_variables_sent(query, variables, cost):
+    assert cost_of(query, variables) == cost
 
 
 def test_cost_of_alternatives_on_a_union_is_the_dearest():
@@ -128,7 +150,7 @@ def test_introspection_and_graphiql_queries_pass_the_default_limits():
     limits = QueryLimits()
     schema = build_schema(limits)
     q = get_introspection_query(descriptions=True, input_value_deprecation=True)
-    assert validate(schema._schema, limits.parse(q), rules=limits.all_rules) == []
+    assert limits.validate(schema._schema, limits.parse(q)) == []
 
 
 # --------------------------------------------------------------------------- introspection, GraphiQL

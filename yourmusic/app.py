@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,12 +22,12 @@ from yourmusic.observability.health import readiness
 from yourmusic.observability.metrics import render as render_metrics
 from yourmusic.observability.metrics import worker_exit as metrics_worker_exit
 from yourmusic.observability.middleware import ObservabilityMiddleware
+from yourmusic.observability.tracing import Tracing
 from yourmusic.rest_compat.core import starlette_routes
 from yourmusic.rest_compat.openapi import build_openapi
 from yourmusic.rest_compat.responses import JSONResponse, unexpected_error_response
 from yourmusic.rest_compat.routes import OPERATIONS
 from yourmusic.schema import build_schema
-from yourmusic.schema.fastpath import FastGraphQL
 from yourmusic.schema.limits import QueryLimits
 from yourmusic.schema.persisted import PersistedQueries
 from yourmusic.schema.view import GraphQLView
@@ -35,6 +36,9 @@ from yourmusic.security.cors import TenantCORSMiddleware
 from yourmusic.security.origins import parse_origin_list
 from yourmusic.settings import Settings, get_settings
 from yourmusic.webui import STATIC_PREFIX, docs_html, static_app
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 log = logging.getLogger("yourmusic")
 
@@ -52,9 +56,12 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return unexpected_error_response()
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> Starlette:
+    """The application. Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set, or when `span_exporter`
+    is given (tests: an in-memory exporter); off, nothing of OpenTelemetry is imported."""
     settings = settings or get_settings()
     settings.check_profile()  # production never starts on a sandbox secret or upstream
+    tracing = Tracing.from_settings(settings, span_exporter)
     openapi = build_openapi(OPERATIONS)
 
     async def openapi_json(request: Request) -> Response:
@@ -86,11 +93,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 await container.close()
                 metrics_worker_exit()
+                if tracing is not None:
+                    tracing.shutdown()
 
-    limits = QueryLimits.from_settings(settings)  # one definition for Strawberry's pipeline and the fast path
-    schema = build_schema(limits)
-    graphql = FastGraphQL(schema, fallback=GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None),
-                          limits=limits, persisted=PersistedQueries.from_settings(settings))
+    # Every /graphql request, whatever it carries, runs through this view and the schema's pipeline.
+    schema = build_schema(QueryLimits.from_settings(settings),
+                          extensions=tracing.schema_extensions() if tracing is not None else ())
+    graphql = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None,
+                          persisted=PersistedQueries.from_settings(settings))
     routes = [
         *starlette_routes(OPERATIONS),
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -133,4 +143,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],  # 413 on every route
     )
     app.state.settings = settings
+    if tracing is not None:
+        tracing.install(app)  # the HTTP span outermost, around the request id, access log and body limit
     return app

@@ -147,6 +147,7 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = 2000
     graphql_max_cost: int = 5000
     graphql_list_weight: int = 10
+    graphql_max_repeated_fields: int = 10  # fields under one response name in one selection set
     graphql_introspection: bool | None = None  # default profile: true; production: false
     graphiql: bool | None = None  # default profile: true; production: false
     graphql_persisted_queries: str | None = None  # off | apq | allowlist; default profile: apq; production: allowlist
@@ -162,6 +163,10 @@ class Settings(BaseSettings):
     ready_timeout: float = 2.0
     ready_requires_cache: bool = True
     shutdown_timeout: float = 25.0
+    # OpenTelemetry tracing (observability/tracing.py): on when an OTLP endpoint is set. The exporter reads
+    # the other standard OTEL_EXPORTER_OTLP_* variables (headers, timeout, ...) itself.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "yourmusic"
 
     @model_validator(mode="after")
     def _apply_profile(self) -> Settings:

@@ -26,7 +26,7 @@ _SECRET_WORDS = ("authorization", "token", "secret", "password", "code", "cookie
 REDACTED = "[redacted]"
 
 
-def _redact(key: str, value: Any) -> Any:
+def redact(key: str, value: Any) -> Any:
     lowered = key.lower()
     if any(word in lowered for word in _SECRET_WORDS) and lowered not in SAFE_KEYS:
         return REDACTED
@@ -51,7 +51,7 @@ class JsonFormatter(logging.Formatter):
             out["request_id"] = rid  # an explicit `extra={"request_id": ...}` below wins
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
-                out[key] = _redact(key, value)
+                out[key] = redact(key, value)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         elif record.exc_text:

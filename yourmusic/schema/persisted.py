@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from yourmusic.cache import CacheStore
+from yourmusic.schema.execution import RequestError
 
 OFF, APQ, ALLOWLIST = "off", "apq", "allowlist"
 MODES = (OFF, APQ, ALLOWLIST)
@@ -35,15 +36,19 @@ def sha256(query: str) -> str:
     return hashlib.sha256(query.encode("utf-8")).hexdigest()
 
 
-class PersistedQueryError(Exception):
-    """Answered before any GraphQL work: `{"errors": [{"message", "extensions": {"code"}}]}`."""
+class PersistedQueryError(RequestError):
+    """A request error answered before any GraphQL work: `{"errors": [{"message", "extensions":
+    {"code"}}]}`, HTTP 200 unless said otherwise (Apollo's clients read PersistedQueryNotFound there)."""
 
     def __init__(self, message: str, code: str, status: int = 200) -> None:
-        super().__init__(message)
-        self.message, self.code, self.status = message, code, status
+        super().__init__(message, code, status)
 
-    def body(self) -> dict[str, Any]:
-        return {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
+
+NOT_ALLOWED_MESSAGE = "Only persisted queries are allowed on this server."
+
+
+def not_allowed() -> PersistedQueryError:
+    return PersistedQueryError(NOT_ALLOWED_MESSAGE, "PERSISTED_QUERY_NOT_ALLOWED")
 
 
 def not_found() -> PersistedQueryError:
@@ -81,6 +86,11 @@ class PersistedQueries:
         allowlist = load_allowlist(path) if path and mode == ALLOWLIST else None
         return cls(mode, allowlist, settings.persisted_queries_ttl)
 
+    @property
+    def only_listed(self) -> bool:
+        """Allow-list mode: a request that cannot name a listed document is refused."""
+        return self.mode == ALLOWLIST
+
     @staticmethod
     def requested(extensions: Any) -> Any:
         """The `persistedQuery` extension of a request, or None."""
@@ -93,8 +103,7 @@ class PersistedQueries:
         """
         if persisted is None:
             if self.mode == ALLOWLIST and not (isinstance(query, str) and sha256(query) in self.allowlist):
-                raise PersistedQueryError("Only persisted queries are allowed on this server.",
-                                          "PERSISTED_QUERY_NOT_ALLOWED")
+                raise not_allowed()
             return query, None
         if self.mode == OFF:
             raise PersistedQueryError("PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED")
@@ -107,8 +116,7 @@ class PersistedQueries:
                 raise PersistedQueryError("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH", 400)
             if self.mode == ALLOWLIST:
                 if digest not in self.allowlist:
-                    raise PersistedQueryError("Only persisted queries are allowed on this server.",
-                                              "PERSISTED_QUERY_NOT_ALLOWED")
+                    raise not_allowed()
                 return query, None
             return query, digest
         if not _HASH.match(digest):

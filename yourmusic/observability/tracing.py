@@ -1,0 +1,103 @@
+"""OpenTelemetry tracing: on when OTEL_EXPORTER_OTLP_ENDPOINT is set, absent (nothing imported) otherwise.
+
+Spans, all from OpenTelemetry's own instrumentation packages and Strawberry's extension:
+- the HTTP request (opentelemetry-instrumentation-starlette: server span named by route template);
+- the GraphQL operation, its parse / validation steps and each resolver (Strawberry's
+  OpenTelemetryExtension, a SchemaExtension: it runs on every /graphql request, schema/execution.py);
+- database queries (opentelemetry-instrumentation-tortoiseorm: SQLite and PostgreSQL, statement
+  without parameters);
+- upstream HTTP calls (opentelemetry-instrumentation-aiohttp-client: aggregator, streaming, Stripe;
+  URLs without their query string, which carries OAuth signatures).
+
+Spans leave through a BatchSpanProcessor and the OTLP/HTTP exporter, configured by the standard
+OTEL_EXPORTER_OTLP_* variables; OTEL_SERVICE_NAME names the service. No secret reaches a span: resolver
+arguments named like one (`*token*`, `*code*`, `*secret*`, ...) are redacted as in the logs, input
+objects appear by type name only, and SQL parameters are not recorded.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from yourmusic.observability.logging import redact
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
+    from starlette.applications import Starlette
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _redacted_args(args: dict[str, Any], info: Any) -> dict[str, Any]:
+    """Resolver arguments for span attributes (Strawberry's `arg_filter`): scalars and lists of scalars
+    with secrets replaced; an input object only by its type name (its fields may hold a code or token)."""
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if value is None or isinstance(value, _SCALARS) or (
+                isinstance(value, (list, tuple)) and all(isinstance(v, _SCALARS) for v in value)):
+            out[key] = redact(key, value)
+        else:
+            out[key] = f"<{type(value).__name__}>"
+    return out
+
+
+def _url_without_query(url: Any) -> Any:
+    return url.with_query(None) if getattr(url, "query_string", "") else url
+
+
+class Tracing:
+    """One tracer provider and the instrumentations it feeds, for one application.
+
+    `exporter`: where spans go (tests pass an InMemorySpanExporter, spans then leave at once);
+    default: OTLP over HTTP, batched. `install(app)` instruments the app and the libraries;
+    `shutdown()` removes the library instrumentations and flushes the spans.
+    """
+
+    def __init__(self, service_name: str, exporter: SpanExporter | None = None) -> None:
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+        self.provider: TracerProvider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        if exporter is None:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            self.provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        else:
+            self.provider.add_span_processor(SimpleSpanProcessor(exporter))
+        self._instrumentors: list[Any] = []
+
+    @classmethod
+    def from_settings(cls, settings: Any, exporter: SpanExporter | None = None) -> Tracing | None:
+        """Tracing when OTEL_EXPORTER_OTLP_ENDPOINT is set (or an exporter is given), else None."""
+        if not settings.otel_exporter_otlp_endpoint and exporter is None:
+            return None
+        return cls(settings.otel_service_name, exporter)
+
+    def schema_extensions(self) -> list[Any]:
+        """Strawberry's OpenTelemetry extension on this provider (a factory: one instance per request)."""
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        provider = self.provider
+        return [lambda: OpenTelemetryExtension(tracer_provider=provider, arg_filter=_redacted_args)]
+
+    def install(self, app: Starlette) -> None:
+        """The HTTP server span on `app`, database and upstream HTTP spans process-wide."""
+        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+        from opentelemetry.instrumentation.starlette import StarletteInstrumentor
+        from opentelemetry.instrumentation.tortoiseorm import TortoiseORMInstrumentor
+
+        StarletteInstrumentor.instrument_app(app, tracer_provider=self.provider)
+        for instrumentor, options in ((TortoiseORMInstrumentor(), {}),
+                                      (AioHttpClientInstrumentor(), {"url_filter": _url_without_query})):
+            if not instrumentor.is_instrumented_by_opentelemetry:
+                instrumentor.instrument(tracer_provider=self.provider, **options)
+                self._instrumentors.append(instrumentor)
+
+    def shutdown(self) -> None:
+        for instrumentor in self._instrumentors:
+            instrumentor.uninstrument()
+        self._instrumentors.clear()
+        self.provider.shutdown()

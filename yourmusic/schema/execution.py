@@ -1,0 +1,285 @@
+"""The one way a GraphQL request runs: `YourMusicSchema.execute`, Strawberry's lifecycle with our steps.
+
+Every /graphql request (GET and POST, persisted or not, refused or not: schema/view.py) ends here, so
+Strawberry's `SchemaExtension` hooks (tracing: OpenTelemetry, Sentry, Apollo), the limits, error
+masking and the operation metrics apply to all of them the same way:
+
+    on_operation
+      request error (body, batch, persisted query: raised by the view) -> answered, nothing parsed
+      on_parse      DocumentCache: QueryLimits.parse once per document (token limit)
+      on_validate   DocumentCache: QueryLimits.validate once per document (limits first, then the
+                    rules); then per request: the operation to run (a document with several needs
+                    operationName: a request error, never "the first one"), the operation type the
+                    transport allows (a mutation over GET: 405), the cost on the coerced variables
+      on_execute    graphql-core's execute (suggestions hidden when introspection is off)
+    errors: logged when unexpected (process_errors), then masked; metrics observed
+
+An extension sees the original errors on `execution_context` (as Sentry wants); the client gets the
+masked ones. `operationName: ""` means no operation name, on every way in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+import strawberry
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, execute
+from graphql.execution.values import get_variable_values
+from graphql.execution.middleware import MiddlewareManager
+from strawberry.execution import optimized_is_awaitable
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from yourmusic.db import database_unavailable
+from yourmusic.errors import AppError, ServiceUnavailable
+from yourmusic.observability.metrics import observe_graphql
+from yourmusic.schema.limits import QueryLimits
+
+log = logging.getLogger("yourmusic.graphql")
+
+MASKED_MESSAGE = "Internal server error."
+BAD_REQUEST = "BAD_REQUEST"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+
+
+class RequestError(GraphQLError):
+    """A GraphQL request error: nothing was executed. Answered `{"errors": [{"message", "extensions":
+    {"code"}}]}` without `data`, with HTTP `status` and `headers` (schema/view.py)."""
+
+    def __init__(self, message: str, code: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, extensions={"code": code})
+        self.code, self.status, self.headers = code, status, headers or {}
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Errors we did not raise on purpose: their text may hold internals, so it is masked."""
+    original = error.original_error
+    return original is not None and not isinstance(original, (AppError, GraphQLError))
+
+
+def masked(error: GraphQLError) -> GraphQLError:
+    """What a caller sees instead of an unexpected error: a database outage says so with REST's 503 code
+    (retry later), anything else is a bare internal error. Never the text."""
+    if database_unavailable(error.original_error):
+        message, code = ServiceUnavailable.default_message, ServiceUnavailable.code
+    else:
+        message, code = MASKED_MESSAGE, "INTERNAL_SERVER_ERROR"
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, extensions={"code": code})
+
+
+class Document:
+    """One document as the cache keeps it: parsed (or its parse error), validated once, its operations."""
+
+    __slots__ = ("node", "error", "errors", "operations", "named", "variable_cost")
+
+    def __init__(self, node: DocumentNode | None, error: GraphQLError | None = None) -> None:
+        self.node = node
+        self.error = error
+        self.errors: list[GraphQLError] | None = None  # None: not validated yet
+        self.operations = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)] if node else []
+        self.named = {d.name.value: d for d in self.operations if d.name}
+        self.variable_cost: dict[int, bool] = {}  # id(operation) -> its cost depends on variable values
+
+    def operation(self, name: str | None) -> OperationDefinitionNode:
+        """The operation a request runs. Raises RequestError (OPERATION_RESOLUTION_FAILURE, 400)."""
+        if name is None:
+            if len(self.operations) == 1:
+                return self.operations[0]
+            raise RequestError("Must provide operation name if query contains multiple operations."
+                               if self.operations else "Must provide an operation.", OPERATION_RESOLUTION_FAILURE)
+        found = self.named.get(name)
+        if found is None:
+            raise RequestError(f"Unknown operation named '{name}'.", OPERATION_RESOLUTION_FAILURE)
+        return found
+
+
+class DocumentCache:
+    """Documents by their text, parsed and validated once (LRU of `size`); failing documents over
+    64 KiB are not kept. The only GraphQL document cache of the process."""
+
+    MAX_FAILING_LENGTH = 65_536
+
+    def __init__(self, schema: Any, limits: QueryLimits, size: int = 512) -> None:
+        self.schema = schema  # graphql-core's GraphQLSchema
+        self.limits = limits
+        self.size = size
+        self._entries: OrderedDict[str, Document] = OrderedDict()
+
+    def parsed(self, query: str) -> Document:
+        entry = self._entries.get(query)
+        if entry is not None:
+            self._entries.move_to_end(query)
+            return entry
+        try:
+            entry = Document(self.limits.parse(query))
+        except GraphQLError as error:
+            entry = Document(None, error)
+        if entry.node is not None or len(query) <= self.MAX_FAILING_LENGTH:
+            self._entries[query] = entry
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return entry
+
+    def validated(self, entry: Document) -> list[GraphQLError]:
+        if entry.errors is None:
+            assert entry.node is not None
+            entry.errors = self.limits.validate(self.schema, entry.node)
+        return entry.errors
+
+    def valid(self, query: str) -> bool:
+        """Whether `query` was parsed and validated without errors (APQ registers only those)."""
+        entry = self._entries.get(query)
+        return entry is not None and entry.node is not None and entry.errors == []
+
+    def variable_cost(self, entry: Document, operation: OperationDefinitionNode) -> bool:
+        key = id(operation)
+        uses = entry.variable_cost.get(key)
+        if uses is None:
+            assert entry.node is not None
+            uses = entry.variable_cost[key] = self.limits.cost_uses_variables(self.schema, entry.node, operation)
+        return uses
+
+
+class YourMusicSchema(strawberry.Schema):
+    """Strawberry's Schema with the request pipeline above (`execute`); see the module docstring."""
+
+    def __init__(self, *args: Any, limits: QueryLimits | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits or QueryLimits()
+        self.documents = DocumentCache(self._schema, self.limits)
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
+        for error in errors:
+            if is_unexpected(error):
+                log.error("unhandled error in %s", error.path, exc_info=error.original_error)
+
+    async def execute(  # type: ignore[override]  # noqa: PLR0917
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        *,
+        request_error: RequestError | None = None,
+    ) -> ExecutionResult:
+        """Run one GraphQL request; never raises for anything the client sent.
+
+        `request_error`: the request was refused before it had a document (schema/view.py); it is
+        answered inside the operation lifecycle so extensions, metrics and the access log see it.
+        The result's errors are masked; a RequestError among them carries the HTTP status.
+        """
+        started = time.perf_counter()
+        ctx = ExecutionContext(
+            query=query, schema=self,
+            allowed_operations=DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None
+            else allowed_operation_types,
+            context=context_value, root_value=root_value, variables=variable_values,
+            validation_rules=self.limits.rules,
+            provided_operation_name=operation_name or None,  # "" is no name, as null is
+            operation_extensions=operation_extensions,
+        )
+        extensions = self.get_extensions()
+        for extension in extensions:
+            extension.execution_context = ctx
+        runner = self.create_extensions_runner(ctx, extensions)
+        operation: OperationDefinitionNode | None = None
+        try:
+            async with runner.operation():
+                operation = await self._run(ctx, runner, extensions, request_error)
+        except Exception as exc:  # noqa: BLE001  an extension's hook failed: a masked error, as Strawberry does
+            error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            ctx.result = ExecutionResult(data=None, errors=[error])
+            self.process_errors([error], ctx)
+        result = ctx.result
+        assert result is not None
+        errors = result.errors
+        if errors:
+            errors = [masked(e) if is_unexpected(e) else e for e in errors]
+        answer = ExecutionResult(data=result.data, errors=errors,
+                                 extensions=await runner.get_extensions_results(ctx) if extensions else None)
+        name = (operation.name.value if operation is not None and operation.name else ctx._provided_operation_name)
+        observe_graphql(name, operation.operation.value if operation is not None else "unknown", not errors,
+                        time.perf_counter() - started)
+        return answer
+
+    async def _run(self, ctx: ExecutionContext, runner: Any, extensions: list[Any],
+                   request_error: RequestError | None) -> OperationDefinitionNode | None:
+        """Parse, validate, pick the operation, execute; `ctx.result` holds the outcome."""
+        if request_error is None and not ctx.query:
+            request_error = RequestError("No GraphQL query found in the request.", BAD_REQUEST)
+        if request_error is not None:
+            self._refuse(ctx, [request_error])
+            return None
+        async with runner.parsing():
+            document = self.documents.parsed(ctx.query)  # type: ignore[arg-type]
+            ctx.graphql_document = document.node
+        if document.error is not None:
+            self._refuse(ctx, [document.error])
+            return None
+        operation: OperationDefinitionNode | None = None
+        async with runner.validation():
+            errors = self.documents.validated(document)
+            if not errors:
+                try:
+                    operation = document.operation(ctx._provided_operation_name)
+                    errors = self._check_operation(ctx, document, operation)
+                except RequestError as error:
+                    errors = [error]
+            ctx.pre_execution_errors = errors
+        if errors:
+            self._refuse(ctx, errors)
+            return operation
+        assert operation is not None and document.node is not None
+        async with runner.executing():
+            if not ctx.result:  # an extension may answer from a cache of its own
+                resolving = [e for e in extensions if e._implements_resolve()]
+                result = execute(
+                    self._schema, document.node, root_value=ctx.root_value, context_value=ctx.context,
+                    variable_values=ctx.variables, operation_name=ctx._provided_operation_name,
+                    middleware=MiddlewareManager(*resolving) if resolving else None,
+                    is_awaitable=optimized_is_awaitable, executor_class=self.execution_context_class,
+                    hide_suggestions=self.limits.hide_suggestions, operation_extensions=ctx.operation_extensions,
+                )
+                if optimized_is_awaitable(result):
+                    result = await result
+                ctx.result = result
+            if ctx.result.errors:
+                ctx.pre_execution_errors = ctx.result.errors
+                self.process_errors(ctx.result.errors, ctx)
+        return operation
+
+    def _check_operation(self, ctx: ExecutionContext, document: Document,
+                         operation: OperationDefinitionNode) -> list[GraphQLError]:
+        """The operation type the transport allows, and the cost on the coerced variable values."""
+        kind = OperationType(operation.operation.value)
+        if kind not in ctx.allowed_operations:
+            # Only GET restricts the types (GraphQL over HTTP: 405, and say which method works).
+            raise RequestError(f"Can only perform a {kind.value} operation from a POST request.",
+                               "METHOD_NOT_ALLOWED", status=405, headers={"Allow": "POST"})
+        if not self.documents.variable_cost(document, operation):
+            return []
+        coerced = get_variable_values(self._schema, operation.variable_definitions or (), ctx.variables or {},
+                                      max_errors=50, hide_suggestions=self.limits.hide_suggestions)
+        if isinstance(coerced, list):
+            return []  # execution reports the coercion errors, as for any document
+        assert document.node is not None
+        return self.limits.operation_cost(self._schema, document.node, operation, coerced.coerced)
+
+    def _refuse(self, ctx: ExecutionContext, errors: list[GraphQLError]) -> None:
+        ctx.pre_execution_errors = errors
+        ctx.result = ExecutionResult(data=None, errors=errors)
+        self.process_errors(errors, ctx)
+
+    def execute_sync(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        """Not offered: every request goes through `execute` (limits, masking, metrics)."""
+        raise NotImplementedError("YourMusicSchema runs requests with `await schema.execute(...)` only")
