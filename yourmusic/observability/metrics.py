@@ -38,7 +38,8 @@ HTTP_REQUESTS = Counter("yourmusic_http_requests_total", "HTTP requests answered
 HTTP_DURATION = Histogram("yourmusic_http_request_duration_seconds", "HTTP request latency by route template and method.",
                           ["method", "route"], buckets=_LATENCY)
 GRAPHQL_OPERATIONS = Counter("yourmusic_graphql_operations_total",
-                             "GraphQL operations executed, by operation name, type and outcome (ok|error).",
+                             "GraphQL requests answered on /graphql (every one, refused ones too), by operation name, "
+                             "type (unknown: refused before an operation was chosen) and outcome (ok|error).",
                              ["operation", "type", "outcome"])
 GRAPHQL_DURATION = Histogram("yourmusic_graphql_operation_duration_seconds", "GraphQL execution latency by operation name.",
                              ["operation"], buckets=_LATENCY)
@@ -82,10 +83,21 @@ def operation_label(name: str | None) -> str:
     return name
 
 
+_graphql_children: dict[tuple[str | None, str, bool], tuple[Any, Any]] = {}
+
+
 def observe_graphql(operation: str | None, kind: str, ok: bool, seconds: float) -> None:
-    label = operation_label(operation)
-    GRAPHQL_OPERATIONS.labels(label, kind, "ok" if ok else "error").inc()
-    GRAPHQL_DURATION.labels(label).observe(seconds)
+    """One GraphQL request: its operation name (bounded), type (or `unknown`: refused before one was
+    chosen), outcome and duration. Label children are cached (labels() locks and builds a tuple)."""
+    key = (operation, kind, ok)
+    children = _graphql_children.get(key)
+    if children is None:
+        label = operation_label(operation)
+        children = (GRAPHQL_OPERATIONS.labels(label, kind, "ok" if ok else "error"), GRAPHQL_DURATION.labels(label))
+        if len(_graphql_children) < 4 * MAX_OPERATION_NAMES:
+            _graphql_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def observe_upstream(integration: str, outcome: str, seconds: float | None = None) -> None:

@@ -146,6 +146,30 @@ class DocumentCache:
         return uses
 
 
+class _NoHook:
+    """The lifecycle step of a schema without extensions: nothing to enter (no per-request objects)."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+class _NoHooks:
+    """SchemaExtensionsRunner's shape when there is no extension."""
+
+    _step = _NoHook()
+
+    def operation(self) -> _NoHook:
+        return self._step
+
+    parsing = validation = executing = operation
+
+
+_NO_HOOKS = _NoHooks()
+
+
 class YourMusicSchema(strawberry.Schema):
     """Strawberry's Schema with the request pipeline above (`execute`); see the module docstring."""
 
@@ -188,10 +212,10 @@ class YourMusicSchema(strawberry.Schema):
             provided_operation_name=operation_name or None,  # "" is no name, as null is
             operation_extensions=operation_extensions,
         )
-        extensions = self.get_extensions()
+        extensions = self.get_extensions() if self.extensions else []
         for extension in extensions:
             extension.execution_context = ctx
-        runner = self.create_extensions_runner(ctx, extensions)
+        runner = self.create_extensions_runner(ctx, extensions) if extensions else _NO_HOOKS
         operation: OperationDefinitionNode | None = None
         try:
             async with runner.operation():

@@ -25,12 +25,15 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
 
 from yourmusic.context import Context
 from yourmusic.schema.execution import BAD_REQUEST, RequestError, YourMusicSchema
 from yourmusic.schema.persisted import PersistedQueries, not_allowed
 from yourmusic.webui import graphiql_html
 
+_ALLOWED = {"GET": frozenset({OperationType.QUERY}),  # GraphQL over HTTP: a mutation over GET is a 405
+            "POST": frozenset({OperationType.QUERY, OperationType.MUTATION})}
 _HTTP_CODES = {404: ("NOT_FOUND", "Not found."), 405: ("METHOD_NOT_ALLOWED", "Method not allowed.")}
 
 
@@ -67,6 +70,32 @@ class GraphQLView(GraphQL):
                                 media_type="application/json")
         await response(scope, receive, send)
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's `run` for HTTP, without the branches this server does not offer (batches are
+        refused as request errors, no HTTP streaming transport): every request reaches `execute_single`.
+        WebSockets (none are routed) keep Strawberry's own."""
+        if self.is_websocket_request(request):
+            return await super().run(request, context, root_value)
+        adapter = self.request_adapter_class(request)
+        if self.should_render_graphql_ide(adapter):
+            if self.graphql_ide:
+                return await self.render_graphql_ide(request)
+            raise HTTPException(404, "Not Found")
+        if context is UNSET:
+            context = await self.get_context(request, response=None)
+        if root_value is UNSET:
+            root_value = await self.get_root_value(request)
+        request_data = await self.parse_http_body(adapter)
+        result = await self.execute_single(request, adapter, None, context, root_value, request_data)  # type: ignore[arg-type]
+        response_data = await self.process_result(request, result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        refused = _request_error(result)
+        if refused is None:
+            return Response(self.encode_json(response_data), media_type="application/json")
+        return Response(self.encode_json(response_data), status_code=refused.status, headers=refused.headers,
+                        media_type="application/json")
+
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         return Context(request=request, container=request.app.state.container)
 
@@ -82,8 +111,10 @@ class GraphQLView(GraphQL):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """A browser GET that carries no document (a persisted query's hash is one)."""
+        if request.method != "GET":
+            return False
         params = request.query_params
-        return (request.method == "GET" and params.get("query") is None and params.get("extensions") is None
+        return (params.get("query") is None and params.get("extensions") is None
                 and any(accept in request.headers.get("accept", "") for accept in ("text/html", "*/*")))
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequest:  # type: ignore[override]
@@ -118,12 +149,12 @@ class GraphQLView(GraphQL):
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
+        sub_response: Response | None,
         context: Context,
         root_value: Any,
         request_data: GraphQLRequest,
     ) -> ExecutionResult:
-        """Persisted queries resolved, then the schema's pipeline; a request error sets the status."""
+        """Persisted queries resolved, then the schema's pipeline (a request error carries the status)."""
         error, query, extensions, digest = request_data.error, request_data.query, request_data.extensions, None
         if error is None:
             try:
@@ -133,16 +164,11 @@ class GraphQLView(GraphQL):
         result = await self.schema.execute(
             query, variable_values=request_data.variables, context_value=context, root_value=root_value,
             operation_name=request_data.operation_name,
-            allowed_operation_types=OperationType.from_http(request_adapter.method),
+            allowed_operation_types=_ALLOWED[request_adapter.method],
             operation_extensions=extensions, request_error=error,
         )
         if digest is not None and query is not None and self.schema.documents.valid(query):
             await self.persisted.store(request.app.state.container.cache, digest, query)  # APQ registration
-        refused = _request_error(result)
-        if refused is not None:
-            sub_response.status_code = refused.status
-            for name, value in refused.headers.items():
-                sub_response.headers[name] = value
         return result
 
     async def _persisted(self, request: Request, query: str | None,
