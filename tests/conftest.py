@@ -146,13 +146,15 @@ async def http(app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture
 async def app_with(app: Any, settings: Settings) -> AsyncIterator[Any]:
     """`http = app_with(**setting_overrides)`: a client of an app built with other settings, sharing the
-    session app's container (database, cache) so no second lifespan is needed."""
+    session app's container (database, cache) so no second lifespan is needed. `create={...}` passes
+    keyword arguments to create_app (schema_extensions, span_exporter); `container=` another container."""
     clients: list[httpx.AsyncClient] = []
 
-    def make(**overrides: Any) -> httpx.AsyncClient:
-        application = create_app(settings.model_copy(update=overrides))
-        application.state.container = app.state.container
+    def make(*, create: dict[str, Any] | None = None, container: Any = None, **overrides: Any) -> httpx.AsyncClient:
+        application = create_app(settings.model_copy(update=overrides), **(create or {}))
+        application.state.container = container or app.state.container
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver")
+        client.app = application  # type: ignore[attr-defined]
         clients.append(client)
         return client
 

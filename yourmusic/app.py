@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -56,9 +56,11 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return unexpected_error_response()
 
 
-def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None,
+               schema_extensions: Sequence[Any] = ()) -> Starlette:
     """The application. Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set, or when `span_exporter`
-    is given (tests: an in-memory exporter); off, nothing of OpenTelemetry is imported."""
+    is given (tests: an in-memory exporter); off, nothing of OpenTelemetry is imported.
+    `schema_extensions`: more Strawberry SchemaExtension classes or factories, run on every /graphql request."""
     settings = settings or get_settings()
     settings.check_profile()  # production never starts on a sandbox secret or upstream
     tracing = Tracing.from_settings(settings, span_exporter)
@@ -97,8 +99,8 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
                     tracing.shutdown()
 
     # Every /graphql request, whatever it carries, runs through this view and the schema's pipeline.
-    schema = build_schema(QueryLimits.from_settings(settings),
-                          extensions=tracing.schema_extensions() if tracing is not None else ())
+    schema = build_schema(QueryLimits.from_settings(settings), extensions=[
+        *(tracing.schema_extensions() if tracing is not None else ()), *schema_extensions])
     graphql = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None,
                           persisted=PersistedQueries.from_settings(settings))
     routes = [
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
                     Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],  # 413 on every route
     )
     app.state.settings = settings
+    app.state.tracing = tracing
     if tracing is not None:
         tracing.install(app)  # the HTTP span outermost, around the request id, access log and body limit
     return app
