@@ -1,7 +1,8 @@
 """OpenTelemetry tracing: on when OTEL_EXPORTER_OTLP_ENDPOINT is set, absent (nothing imported) otherwise.
 
 Spans, all from OpenTelemetry's own instrumentation packages and Strawberry's extension:
-- the HTTP request (opentelemetry-instrumentation-starlette: server span named by route template);
+- the HTTP request (opentelemetry-instrumentation-starlette: server span named by route template, its
+  URL without the query string);
 - the GraphQL operation, its parse / validation steps and each resolver (Strawberry's
   OpenTelemetryExtension, a SchemaExtension: it runs on every /graphql request, schema/execution.py);
 - database queries (opentelemetry-instrumentation-tortoiseorm: SQLite and PostgreSQL, statement
@@ -17,9 +18,10 @@ objects appear by type name only, and SQL parameters are not recorded.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from yourmusic.observability.logging import redact
+from yourmusic.observability.logging import REDACTED, redact
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -43,8 +45,24 @@ def _redacted_args(args: dict[str, Any], info: Any) -> dict[str, Any]:
     return out
 
 
-def _url_without_query(url: Any) -> Any:
-    return url.with_query(None) if getattr(url, "query_string", "") else url
+_URL_ATTRIBUTES = ("http.url", "url.full", "http.target")
+
+
+def _server_request_hook(span: Any, scope: dict[str, Any]) -> None:
+    """The HTTP server span without the query string: a GET /graphql carries its document there (a
+    literal token or code), and a REST path may carry an email address."""
+    attributes = getattr(span, "attributes", None) or {}
+    for key in _URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str) and "?" in value:
+            span.set_attribute(key, value.split("?", 1)[0])
+    if "url.query" in attributes:
+        span.set_attribute("url.query", REDACTED)
+
+
+def _url_without_query(url: Any) -> str:
+    """aiohttp-client's `url_filter`: the URL of an upstream call without its query (OAuth signatures)."""
+    return str(url.with_query(None))
 
 
 class Tracing:
@@ -77,11 +95,24 @@ class Tracing:
         return cls(settings.otel_service_name, exporter)
 
     def schema_extensions(self) -> list[Any]:
-        """Strawberry's OpenTelemetry extension on this provider (a factory: one instance per request)."""
+        """Strawberry's OpenTelemetry extension on this provider (a factory: one instance per request),
+        without the document text as a span attribute: a document may carry a literal token or code."""
         from strawberry.extensions.tracing import OpenTelemetryExtension
 
+        class Extension(OpenTelemetryExtension):
+            def on_operation(self) -> Iterator[None]:
+                ctx = self.execution_context
+                query, ctx.query = ctx.query, None  # Strawberry records `query` when it has one
+                steps = super().on_operation()
+                try:
+                    next(steps)
+                finally:
+                    ctx.query = query
+                yield
+                next(steps, None)
+
         provider = self.provider
-        return [lambda: OpenTelemetryExtension(tracer_provider=provider, arg_filter=_redacted_args)]
+        return [lambda: Extension(tracer_provider=provider, arg_filter=_redacted_args)]
 
     def install(self, app: Starlette) -> None:
         """The HTTP server span on `app`, database and upstream HTTP spans process-wide."""
@@ -89,7 +120,8 @@ class Tracing:
         from opentelemetry.instrumentation.starlette import StarletteInstrumentor
         from opentelemetry.instrumentation.tortoiseorm import TortoiseORMInstrumentor
 
-        StarletteInstrumentor.instrument_app(app, tracer_provider=self.provider)
+        StarletteInstrumentor.instrument_app(app, tracer_provider=self.provider,
+                                             server_request_hook=_server_request_hook)
         for instrumentor, options in ((TortoiseORMInstrumentor(), {}),
                                       (AioHttpClientInstrumentor(), {"url_filter": _url_without_query})):
             if not instrumentor.is_instrumented_by_opentelemetry:
