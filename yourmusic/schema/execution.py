@@ -20,6 +20,7 @@ masked ones. `operationName: ""` means no operation name, on every way in.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -76,7 +77,7 @@ def masked(error: GraphQLError) -> GraphQLError:
 class Document:
     """One document as the cache keeps it: parsed (or its parse error), validated once, its operations."""
 
-    __slots__ = ("node", "error", "errors", "operations", "named", "variable_cost")
+    __slots__ = ("node", "error", "errors", "operations", "named", "variable_cost", "large")
 
     def __init__(self, node: DocumentNode | None, error: GraphQLError | None = None) -> None:
         self.node = node
@@ -85,6 +86,7 @@ class Document:
         self.operations = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)] if node else []
         self.named = {d.name.value: d for d in self.operations if d.name}
         self.variable_cost: dict[int, bool] = {}  # id(operation) -> its cost depends on variable values
+        self.large = False  # parsed and validated off the event loop (DocumentCache.OFF_LOOP_LENGTH)
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation a request runs. Raises RequestError (OPERATION_RESOLUTION_FAILURE, 400)."""
@@ -101,9 +103,16 @@ class Document:
 
 class DocumentCache:
     """Documents by their text, parsed and validated once (LRU of `size`); failing documents over
-    64 KiB are not kept. The only GraphQL document cache of the process."""
+    64 KiB are not kept. The only GraphQL document cache of the process.
+
+    A new document longer than OFF_LOOP_LENGTH characters is parsed and validated on a worker thread
+    (`parse` / `validate`): the work is bounded by the limits, but a client sending large new documents
+    one after another would otherwise hold the event loop for each of them; on a thread the
+    interpreter switches back to the loop every few milliseconds and other requests go on.
+    """
 
     MAX_FAILING_LENGTH = 65_536
+    OFF_LOOP_LENGTH = 4_096
 
     def __init__(self, schema: Any, limits: QueryLimits, size: int = 512) -> None:
         self.schema = schema  # graphql-core's GraphQLSchema
@@ -111,26 +120,55 @@ class DocumentCache:
         self.size = size
         self._entries: OrderedDict[str, Document] = OrderedDict()
 
-    def parsed(self, query: str) -> Document:
+    def _cached(self, query: str) -> Document | None:
         entry = self._entries.get(query)
         if entry is not None:
             self._entries.move_to_end(query)
-            return entry
+        return entry
+
+    def _new(self, query: str) -> Document:
+        """Parse `query` (pure: safe on a worker thread)."""
         try:
-            entry = Document(self.limits.parse(query))
+            return Document(self.limits.parse(query))
         except GraphQLError as error:
-            entry = Document(None, error)
+            return Document(None, error)
+
+    def _keep(self, query: str, entry: Document) -> None:
         if entry.node is not None or len(query) <= self.MAX_FAILING_LENGTH:
             self._entries[query] = entry
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)
+
+    def parsed(self, query: str) -> Document:
+        """The cached entry of `query`, parsed on this thread when new."""
+        entry = self._cached(query)
+        if entry is None:
+            entry = self._new(query)
+            self._keep(query, entry)
+        return entry
+
+    async def parse(self, query: str) -> Document:
+        """The cached entry of `query`; a large new one is parsed on a worker thread."""
+        entry = self._cached(query)
+        if entry is None:
+            entry = await asyncio.to_thread(self._new, query) if len(query) > self.OFF_LOOP_LENGTH else self._new(query)
+            entry.large = len(query) > self.OFF_LOOP_LENGTH
+            self._keep(query, entry)
         return entry
 
     def validated(self, entry: Document) -> list[GraphQLError]:
+        """The validation errors of a parsed entry ([] when valid), computed once."""
         if entry.errors is None:
             assert entry.node is not None
             entry.errors = self.limits.validate(self.schema, entry.node)
         return entry.errors
+
+    async def validate(self, entry: Document) -> list[GraphQLError]:
+        """`validated`, on a worker thread for a large document."""
+        if entry.errors is None and entry.large:
+            assert entry.node is not None
+            entry.errors = await asyncio.to_thread(self.limits.validate, self.schema, entry.node)
+        return self.validated(entry)
 
     def valid(self, query: str) -> bool:
         """Whether `query` was parsed and validated without errors (APQ registers only those)."""
@@ -245,14 +283,14 @@ class YourMusicSchema(strawberry.Schema):
             self._refuse(ctx, [request_error])
             return None
         async with runner.parsing():
-            document = self.documents.parsed(ctx.query)  # type: ignore[arg-type]
+            document = await self.documents.parse(ctx.query)  # type: ignore[arg-type]
             ctx.graphql_document = document.node
         if document.error is not None:
             self._refuse(ctx, [document.error])
             return None
         operation: OperationDefinitionNode | None = None
         async with runner.validation():
-            errors = self.documents.validated(document)
+            errors = await self.documents.validate(document)
             if not errors:
                 try:
                     operation = document.operation(ctx._provided_operation_name)
