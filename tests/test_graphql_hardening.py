@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from graphql import get_introspection_query
 
 from tests.api import gql_codes
