@@ -163,6 +163,13 @@ async def test_every_request_runs_the_extensions_metrics_and_access_log(
         assert r.headers["allow"] == "POST"
 
 
+async def test_head_is_a_get(api):
+    r = await api.http.head("/graphql", params={"query": HEARTBEAT})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    r = await api.http.head("/graphql", params={"query": 'mutation { logout(refreshToken: "x") }'})
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+
+
 async def test_the_allowlist_runs_through_the_pipeline_too(app_with, tmp_path):
     path = tmp_path / "persisted-queries.json"
     path.write_text(json.dumps({sha(HEARTBEAT): HEARTBEAT}))

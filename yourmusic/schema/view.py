@@ -32,8 +32,8 @@ from yourmusic.schema.execution import BAD_REQUEST, RequestError, YourMusicSchem
 from yourmusic.schema.persisted import PersistedQueries, not_allowed
 from yourmusic.webui import graphiql_html
 
-_ALLOWED = {"GET": frozenset({OperationType.QUERY}),  # GraphQL over HTTP: a mutation over GET is a 405
-            "POST": frozenset({OperationType.QUERY, OperationType.MUTATION})}
+_QUERIES = frozenset({OperationType.QUERY})  # GraphQL over HTTP: a mutation over GET is a 405
+_ALLOWED = {"GET": _QUERIES, "HEAD": _QUERIES, "POST": frozenset({OperationType.QUERY, OperationType.MUTATION})}
 _HTTP_CODES = {404: ("NOT_FOUND", "Not found."), 405: ("METHOD_NOT_ALLOWED", "Method not allowed.")}
 
 
@@ -120,7 +120,7 @@ class GraphQLView(GraphQL):
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequest:  # type: ignore[override]
         """The request's parameters; never raises: what is refused carries its RequestError."""
         try:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):  # Starlette routes HEAD with GET
                 data: Any = self.parse_query_params(request.query_params)
             else:
                 media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
