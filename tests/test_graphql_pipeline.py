@@ -309,6 +309,16 @@ async def test_hostile_documents_are_answered_with_a_code(api, name):
         assert all(e["extensions"]["code"] for e in r.json()["errors"]) and "Validation aborted" not in r.text
 
 
+async def test_a_refused_document_answers_the_same_from_the_cache(app_with):
+    """The cache keeps a refused document's errors (not its syntax tree): the second answer is the first."""
+    http = app_with()
+    for query in ('{ track(id: "1") { nope } }', DEEP, ALIASES, "{ heartbeat"):
+        first = await http.post("/graphql", json={"query": query})
+        second = await http.post("/graphql", json={"query": query})
+        assert first.status_code == second.status_code == 200 and first.json() == second.json(), query
+        assert first.json()["data"] is None and first.json()["errors"]
+
+
 def test_a_few_repeated_fields_stay_valid():
     limits = QueryLimits()
     schema = build_schema(limits)._schema

@@ -160,15 +160,26 @@ class DocumentCache:
         """The validation errors of a parsed entry ([] when valid), computed once."""
         if entry.errors is None:
             assert entry.node is not None
-            entry.errors = self.limits.validate(self.schema, entry.node)
-        return entry.errors
+            self._verdict(entry, self.limits.validate(self.schema, entry.node))
+        return entry.errors  # type: ignore[return-value]
 
     async def validate(self, entry: Document) -> list[GraphQLError]:
         """`validated`, on a worker thread for a large document."""
         if entry.errors is None and entry.large:
             assert entry.node is not None
-            entry.errors = await asyncio.to_thread(self.limits.validate, self.schema, entry.node)
+            self._verdict(entry, await asyncio.to_thread(self.limits.validate, self.schema, entry.node))
         return self.validated(entry)
+
+    @staticmethod
+    def _verdict(entry: Document, errors: list[GraphQLError]) -> None:
+        """Keep the errors; a refused document keeps no syntax tree (a hostile one near the token limit
+        is about a megabyte of objects, for the cache to hold and the collector to scan)."""
+        if errors:
+            errors = [GraphQLError(e.message, source=e.source, positions=e.positions, extensions=e.extensions)
+                      for e in errors]  # the same answer (locations come from source + positions), no nodes
+            entry.node = None
+            entry.operations, entry.named = [], {}
+        entry.errors = errors
 
     def valid(self, query: str) -> bool:
         """Whether `query` was parsed and validated without errors (APQ registers only those)."""
@@ -284,7 +295,7 @@ class YourMusicSchema(strawberry.Schema):
             return None
         async with runner.parsing():
             document = await self.documents.parse(ctx.query)  # type: ignore[arg-type]
-            ctx.graphql_document = document.node
+            ctx.graphql_document = document.node  # None for a document refused before (its errors are kept)
         if document.error is not None:
             self._refuse(ctx, [document.error])
             return None
