@@ -134,6 +134,11 @@ async def test_altered_forged_or_foreign_urls_are_401(api, tenant, other_tenant,
         "later expiry": _change(url, exp=str(int(mine["exp"]) + 3600)),
         "another stream": _change(url, path=another_stream),
         "a malformed stream id": _change(url, path="/api/stream/not-a-uuid/playlist.m3u8"),
+        # Not even comparable: non-ASCII text (hmac.compare_digest raised TypeError on str), digits that
+        # int() refuses, a newline that would shift one signed field into the next.
+        "a non-ASCII signature": _change(url, sig="\u00aa" + "0" * 63),
+        "a superscript expiry": _change(url, exp="\u00b2"),
+        "a newline in a signed field": _change(url, user=user["id"] + "\n", device=device),
     }
     for why, bad in refused.items():
         r = await api.http.get(bad)

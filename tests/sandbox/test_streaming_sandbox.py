@@ -74,6 +74,10 @@ async def test_playlists_and_segments(client):
     assert (await client.get(path)).status_code == 403
     stats = (await client.get("/_sandbox/stats")).json()
     assert stats["counts"]["segment_refused_signature"] == 1 and stats["counts"]["segment_refused_missing"] == 1
+    # Hostile signatures and expiries are refused, never a 500 (compare_digest raised on non-ASCII text).
+    for sig, exp in (("\u00aa" * 64, str(int(time.time()) + 60)), ("0" * 64, "\u00b2")):
+        r = await client.get(path, params={"user": "u", "device": "d", "exp": exp, "sig": sig})
+        assert r.status_code == 403, (sig, exp, r.text)
 
 
 @pytest.mark.parametrize("duration", [1, 5, 6, 7, 12, 343, 5287])

@@ -64,8 +64,12 @@ class StreamLinkSigner:
         if not sig:
             raise Unauthenticated()
         fields = {name: query.get(name, "") for name in LINK_PARAMS[:-1]}
+        exp = fields["exp"]
+        if any("\n" in value for value in fields.values()) or not (exp.isascii() and exp.isdigit()):
+            raise InvalidAuthToken("The stream link is invalid.")  # fields are newline-joined; "²".isdigit()
         expected = self._signature(stream_id, **fields)
-        if not hmac.compare_digest(expected, sig) or not fields["exp"].isdigit():
+        # Bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500 for any caller).
+        if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass")):
             raise InvalidAuthToken("The stream link is invalid.")
         if int(fields["exp"]) <= (time.time() if now is None else now):
             raise InvalidAuthToken("The stream link has expired.")

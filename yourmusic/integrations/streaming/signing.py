@@ -37,10 +37,10 @@ def verify_segment(secret: str, path: str, user: str | None, device: str | None,
     """None when the URL is good; otherwise why it is refused ("missing", "expired", "signature")."""
     if not user or device is None or not exp or not sig:
         return "missing"
-    if "\n" in user or "\n" in device or not exp.isdigit():
+    if "\n" in user or "\n" in device or not (exp.isascii() and exp.isdigit()):
         return "signature"
     expected = segment_signature(secret, path, user, device, int(exp))
-    if not hmac.compare_digest(expected, sig):
+    if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass")):  # str: ASCII only
         return "signature"
     if int(exp) <= (time.time() if now is None else now):
         return "expired"
