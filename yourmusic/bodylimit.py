@@ -29,7 +29,7 @@ class BodyLimitMiddleware:
             return await self.app(scope, receive, send)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
-                if value.strip().isdigit() and int(value) > self.max_bytes:
+                if value.strip().isascii() and value.strip().isdigit() and int(value) > self.max_bytes:
                     return await self._reject(send)
                 break
         received = 0
