@@ -37,12 +37,11 @@ from yourmusic.integrations.stripe import events
 from yourmusic.integrations.stripe.client import StripeGateway, StripeNotFound, StripeUnavailable
 from yourmusic.models import BillingProfile, BillingSettings, Product, StripeEvent, User, UserStatus
 from yourmusic.services import redirects
-from yourmusic.services.scoping import of_tenant
-from yourmusic.validation import Input, Name, given
+from yourmusic.services.scoping import of_tenant, parse_id, parse_slug
+from yourmusic.validation import Input, Name, Slug, given, row_id
 
 log = logging.getLogger("yourmusic.billing")
 
-SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 PRICE_ID = r"^price_[A-Za-z0-9_]+$"
 
 
@@ -52,7 +51,7 @@ PRICE_ID = r"^price_[A-Za-z0-9_]+$"
 class ProductCreate(Input):
     """A subscription product: a slug unique in the tenant, a name, the Stripe price it sells."""
 
-    slug: str = Field(max_length=64, pattern=SLUG)
+    slug: Slug
     name: Name
     stripe_price_id: str = Field(max_length=255, pattern=PRICE_ID, description="The Stripe price id (price_...).")
     active: bool = True
@@ -61,7 +60,7 @@ class ProductCreate(Input):
 class ProductUpdate(Input):
     """Partial: only the fields sent change; an explicit null is refused."""
 
-    slug: str = Field(default=None, max_length=64, pattern=SLUG)  # type: ignore[assignment]
+    slug: Slug = None  # type: ignore[assignment]
     name: Name = None  # type: ignore[assignment]
     stripe_price_id: str = Field(default=None, max_length=255, pattern=PRICE_ID)  # type: ignore[assignment]
     active: bool = None  # type: ignore[assignment]
@@ -88,11 +87,10 @@ ProductKey = uuid.UUID | str
 
 
 def product_key(value: str) -> ProductKey:
-    """What a caller's `id or slug` names: a UUID-shaped string is an id, anything else a slug."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return value
+    """What a caller's `id or slug` names: a UUID-shaped string is an id, a slug (`validation.Slug`) a slug.
+    Anything else (a NUL character, longer than the column) can name no product: the nil UUID, which no row
+    has, so the lookup answers the usual 404 instead of a query the database refuses."""
+    return parse_id(value) or parse_slug(value) or row_id(value)
 
 
 _SLUG_TAKEN = {"slug": ["The slug has already been taken."]}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 from tortoise.exceptions import IntegrityError
 
@@ -28,7 +28,7 @@ from yourmusic.models import PlayReport, PlayStart, User
 from yourmusic.principals import UserPrincipal
 from yourmusic.security.stream_links import StreamLinkSigner
 from yourmusic.services.billing import is_entitled
-from yourmusic.validation import Input
+from yourmusic.validation import Input, UtcDateTime
 
 log = logging.getLogger("yourmusic.streaming")
 
@@ -39,25 +39,13 @@ MAX_PLAY_SECONDS = 86_400
 NO_STREAM = uuid.UUID(int=0)  # what a malformed id became (`validation.row_id`): no stream has it
 
 
-def _aware_datetime(value: Any) -> datetime:
-    """ISO 8601 with a timezone (`2025-11-01T09:37:15Z`, `...+02:00`); a bare local time is ambiguous."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            value = None
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise PydanticCustomError("date_format", "must be a valid ISO 8601 date and time with a timezone")
-    return value.astimezone(UTC)
-
-
 def _not_in_the_future(value: datetime) -> datetime:
     if value > datetime.now(UTC) + CLOCK_SKEW:
         raise PydanticCustomError("date_past", "must not be in the future")
     return value
 
 
-PlayedAt = Annotated[datetime, BeforeValidator(_aware_datetime), AfterValidator(_not_in_the_future)]
+PlayedAt = Annotated[UtcDateTime, AfterValidator(_not_in_the_future)]
 
 
 class PlayReportIn(Input):

@@ -10,8 +10,10 @@ from tortoise.exceptions import IntegrityError
 from yourmusic.errors import Conflict, ValidationFailed
 from yourmusic.models import ApiClient, Tenant
 from yourmusic.security.secrets import digest, matches, new_secret
+from yourmusic.services.scoping import parse_client_id, parse_slug
+from yourmusic.validation import SLUG_PATTERN
 
-_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_SLUG_RE = re.compile(SLUG_PATTERN)
 # Compared against when the client id is unknown, so a miss costs what a hit costs.
 _DUMMY_DIGEST = digest("no-such-client")
 
@@ -32,9 +34,8 @@ async def create_tenant(slug: str, name: str | None = None) -> Tenant:
 
 
 async def get_tenant_by_slug(slug: str) -> Tenant | None:
-    if not isinstance(slug, str) or not _SLUG_RE.match(slug):
-        return None
-    return await Tenant.get_or_none(slug=slug)
+    key = parse_slug(slug)
+    return None if key is None else await Tenant.get_or_none(slug=key)
 
 
 async def create_client(tenant: Tenant, name: str = "") -> IssuedClient:
@@ -47,6 +48,7 @@ async def create_client(tenant: Tenant, name: str = "") -> IssuedClient:
 
 async def authenticate_client(client_id: str, secret: str) -> ApiClient | None:
     """The active client these credentials belong to, or None; timing does not tell which part was wrong."""
-    client = await ApiClient.get_or_none(client_id=client_id, revoked_at=None) if len(client_id) <= 64 else None
+    cid = parse_client_id(client_id)
+    client = await ApiClient.get_or_none(client_id=cid, revoked_at=None) if cid is not None else None
     ok = matches(secret, client.secret_hash if client else _DUMMY_DIGEST)
     return client if client is not None and ok else None
