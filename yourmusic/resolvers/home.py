@@ -33,9 +33,7 @@ async def home(ctx: Context) -> svc.HomeView:
     """The resolved page; a guest's is shared by every guest of the tenant for a short while."""
     tenant_id, user_id = await _audience(ctx)
     container = ctx.container
-    loaders = ctx.loaders
-    bound = svc.Loaders(track=loaders.track_by_id.load, release=loaders.release_by_id.load,
-                        artist=loaders.artist_by_id.load)
+    bound = _loaders(ctx)
 
     async def build() -> svc.HomeView:
         return await svc.resolve(await svc.get_page(tenant_id), tenant_id, user_id, bound, container.catalog)
@@ -50,7 +48,18 @@ async def home(ctx: Context) -> svc.HomeView:
     return svc.HomeView.model_validate(cached)
 
 
+def _loaders(ctx: Context) -> svc.Loaders:
+    loaders = ctx.loaders
+    return svc.Loaders(track=loaders.track_by_id.load, release=loaders.release_by_id.load,
+                       artist=loaders.artist_by_id.load)
+
+
 async def set_home(ctx: Context, page: Submitted[svc.HomePageInput]) -> svc.HomeView:
+    """Stores the tenant's page and answers it as guests see it, in one transaction (`svc.publish_page`)."""
     client = await ctx.client()
-    await svc.set_page(client.tenant_id, page.value(), ctx.container.cache)
-    return await home(ctx)
+    tenant_id, bound = client.tenant_id, _loaders(ctx)
+
+    async def render(stored: svc.HomePage) -> svc.HomeView:
+        return await svc.resolve(stored, tenant_id, None, bound, ctx.container.catalog)
+
+    return await svc.publish_page(tenant_id, page.value(), render, ctx.container.cache)

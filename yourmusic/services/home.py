@@ -5,6 +5,10 @@ them at once, so a page costs one batch call per entity kind (per 50 ids), not o
 whose source fails upstream is left out; the rest of the page still answers.
 
 The resolved page is a domain value (`HomeView`); each transport shapes it (REST adds its ETag).
+
+A page is stored and rendered in one transaction (`publish_page`): a page whose rendering fails is never
+stored. A stored module this version cannot render (an older version may have stored what validation
+now refuses) is left out like a module whose source failed: it never takes the page down.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from tortoise.transactions import in_transaction
 
 from yourmusic.cache import CacheStore
 from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
@@ -25,7 +31,7 @@ from yourmusic.models import HomePage, Playlist
 from yourmusic.services import playlists as playlist_svc
 from yourmusic.services.catalog import ArtistReleases, CatalogService, ItemSearch
 from yourmusic.services.playlists import PlaylistCard
-from yourmusic.validation import Input, Name, errors_from
+from yourmusic.validation import Input, Name, errors_from, parse_id
 
 log = logging.getLogger("yourmusic.home")
 
@@ -44,8 +50,17 @@ class _Module(Input):
 
 
 class Link(Input):
+    """What a hero points at: a catalog release or artist (the aggregator's id), or a playlist (its UUID)."""
+
     kind: Literal["release", "artist", "playlist"]
-    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    id: CatalogId
+
+    @field_validator("id")
+    @classmethod
+    def _playlist_id_is_a_uuid(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("kind") == "playlist" and parse_id(value) is None:
+            raise PydanticCustomError("uuid_parsing", "must be a valid UUID")
+        return value
 
 
 class Hero(_Module):
@@ -138,16 +153,34 @@ def validate_page(body: HomePageInput) -> tuple[str, list[dict[str, Any]]]:
     return body.title, modules
 
 
-async def set_page(tenant_id: uuid.UUID, body: HomePageInput, cache: CacheStore | None = None) -> HomePage:
-    """Stores the tenant's page (ValidationFailed naming `modules.N.field`) and forgets the guests' copy."""
+V = TypeVar("V")
+
+
+async def publish_page(tenant_id: uuid.UUID, body: HomePageInput, render: Callable[[HomePage], Awaitable[V]],
+                       cache: CacheStore | None = None) -> V:
+    """Stores the tenant's page and renders it (`render`, the answer) in one transaction: whatever fails,
+    validation (ValidationFailed naming `modules.N.field`) or rendering, nothing is stored. The guests'
+    copy is forgotten once the new page is committed."""
     title, modules = validate_page(body)
-    page, created = await HomePage.get_or_create(tenant_id=tenant_id, defaults={"title": title, "modules": modules})
-    if not created:
-        page.title, page.modules = title, modules
-        await page.save(update_fields=["title", "modules", "updated_at"])
+    async with in_transaction():
+        page, created = await HomePage.get_or_create(tenant_id=tenant_id,
+                                                     defaults={"title": title, "modules": modules})
+        if not created:
+            page.title, page.modules = title, modules
+            await page.save(update_fields=["title", "modules", "updated_at"])
+        answer = await render(page)
     if cache is not None:
         await cache.delete(guest_cache_key(tenant_id))
+    return answer
+
+
+async def _as_stored(page: HomePage) -> HomePage:
     return page
+
+
+async def set_page(tenant_id: uuid.UUID, body: HomePageInput, cache: CacheStore | None = None) -> HomePage:
+    """Stores the tenant's page without rendering it (the demo tenant's); see `publish_page`."""
+    return await publish_page(tenant_id, body, _as_stored, cache)
 
 
 async def get_page(tenant_id: uuid.UUID) -> HomePage | None:
@@ -217,6 +250,7 @@ class PlaylistsView(_ModuleView):
 
 
 ModuleView = Annotated[HeroView | CatalogView | PlaylistsView, Field(discriminator="type")]
+_MODULE_VIEW: TypeAdapter[HeroView | CatalogView | PlaylistsView] = TypeAdapter(ModuleView)
 
 
 class HomeView(_Value):
@@ -231,10 +265,31 @@ class _Failed(Exception):
     """A module's source failed upstream: the module is left out."""
 
 
+class _Placed(BaseModel):
+    id: str
+    position: int
+
+
+def renderable_modules(page: HomePage | None) -> list[dict[str, Any]]:
+    """The page's stored modules that this version validates (as `validate_page` stores them), in position
+    order. One that does not (stored by an older version, or by hand) is logged and left out."""
+    stored = page.modules if page is not None and isinstance(page.modules, list) else []
+    out = []
+    for raw in stored:
+        try:
+            module, placed = _MODULE.validate_python(raw), _Placed.model_validate(raw)
+        except ValidationError as exc:
+            ref = raw.get("id") if isinstance(raw, dict) else None
+            log.warning("home module %s left out: it is not valid (%s)", ref, exc.errors()[0]["type"])
+            continue
+        out.append({**module.model_dump(exclude_none=True), "id": placed.id, "position": placed.position})
+    return sorted(out, key=lambda m: m["position"])
+
+
 async def resolve(page: HomePage | None, tenant_id: uuid.UUID, user_id: uuid.UUID | None,
                   loaders: Loaders, catalog: CatalogService) -> HomeView:
     """The page with its items resolved, modules in position order."""
-    modules: list[dict[str, Any]] = list(page.modules) if page else []
+    modules = renderable_modules(page)
     if user_id is None:
         modules = [m for m in modules if m["type"] != "your_playlists"]
 
@@ -244,7 +299,7 @@ async def resolve(page: HomePage | None, tenant_id: uuid.UUID, user_id: uuid.UUI
         return [asyncio.ensure_future(load(i)) for i in ids]
 
     pending: list[tuple[dict[str, Any], Any]] = []
-    for m in sorted(modules, key=lambda m: m["position"]):
+    for m in modules:
         kind = m["type"]
         if kind == "release_carousel":
             pending.append((m, start("release", m["release_ids"])))
@@ -267,14 +322,16 @@ async def resolve(page: HomePage | None, tenant_id: uuid.UUID, user_id: uuid.UUI
     for module, work in pending:
         try:
             items = await _items(module, work)
+            out.append(_MODULE_VIEW.validate_python({"id": module["id"], "type": module["type"],
+                                                     "title": module["title"], "position": module["position"],
+                                                     "items": items}))
         except _Failed:
             log.warning("home module %s (%s) left out: its source failed", module["id"], module["type"])
-            continue
-        out.append({"id": module["id"], "type": module["type"], "title": module["title"],
-                    "position": module["position"], "items": items})
+        except Exception:  # noqa: BLE001 - one module never takes the page down
+            log.exception("home module %s (%s) left out: it could not be rendered", module["id"], module["type"])
     info = PageInfo(id=page.id if page else None, slug=page.slug if page else "home",
                     title=page.title if page else "Home", updated_at=page.updated_at if page else None)
-    return HomeView.model_validate({"page": info, "modules": out})
+    return HomeView(page=info, modules=out)
 
 
 async def _items(module: dict[str, Any], work: Any) -> list[Any]:
