@@ -47,7 +47,7 @@ LONG_TEXT = "x" * 5000
 INTEGERS = (2**31, 2**63, -(2**63) - 1, 10**30)
 DATE_TIMES = ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "10000-01-01T00:00:00Z")
 PATH_VALUES = ("a\u0000b", "x" * 300, str(2**63), "-1", "%", "..", "9" * 40)
-QUERY_VALUES = ("a\u0000b", "x" * 3000, str(2**63), str(-(2**63) - 1), "1e400", "-0")
+QUERY_VALUES = ("a\u0000b", "x" * 3000, str(2**63), str(-(2**63) - 1), "1e400", "-0", "\u00e9\u00f8")
 
 SERVER_ERROR_CODES = {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"}
 

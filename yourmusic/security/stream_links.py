@@ -14,14 +14,13 @@ when it is altered, forged, for another stream or expired).
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from yourmusic.errors import InvalidAuthToken, Unauthenticated
-from yourmusic.integrations.streaming.signing import field_signature
+from yourmusic.integrations.streaming.signing import field_signature, signature_matches
 from yourmusic.principals import UserPrincipal
 
 LABEL = b"yourmusic/stream-link/v1"  # the key derivation's label (security.secrets.derive_key)
@@ -68,8 +67,7 @@ class StreamLinkSigner:
         if any("\n" in value for value in fields.values()) or not (exp.isascii() and exp.isdigit()):
             raise InvalidAuthToken("The stream link is invalid.")  # fields are newline-joined; "²".isdigit()
         expected = self._signature(stream_id, **fields)
-        # Bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500 for any caller).
-        if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass")):
+        if not signature_matches(expected, sig):
             raise InvalidAuthToken("The stream link is invalid.")
         if int(fields["exp"]) <= (time.time() if now is None else now):
             raise InvalidAuthToken("The stream link has expired.")

@@ -22,6 +22,12 @@ def field_signature(secret: str | bytes, *fields: str) -> str:
     return hmac.new(key, "\n".join(fields).encode(), hashlib.sha256).hexdigest()
 
 
+def signature_matches(expected: str, sig: str) -> bool:
+    """Whether `sig`, any text a caller sent, is the hex signature `expected` (constant time). Compared
+    as UTF-8 bytes: a non-ASCII `sig` is a mismatch, not the TypeError `compare_digest` raises on str."""
+    return hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass"))
+
+
 def segment_signature(secret: str, path: str, user: str, device: str, expires: int) -> str:
     """The signature of one segment URL: path (below the server's base), user, device, expiry (Unix s)."""
     return field_signature(secret, path, user, device, str(expires))
@@ -40,7 +46,7 @@ def verify_segment(secret: str, path: str, user: str | None, device: str | None,
     if "\n" in user or "\n" in device or not (exp.isascii() and exp.isdigit()):
         return "signature"
     expected = segment_signature(secret, path, user, device, int(exp))
-    if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "surrogatepass")):  # str: ASCII only
+    if not signature_matches(expected, sig):
         return "signature"
     if int(exp) <= (time.time() if now is None else now):
         return "expired"
