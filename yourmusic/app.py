@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from tortoise.contrib.starlette import RegisterTortoise
@@ -36,7 +36,8 @@ from yourmusic.proxies import proxy_headers
 from yourmusic.security.cors import TenantCORSMiddleware
 from yourmusic.security.origins import parse_origin_list
 from yourmusic.settings import Settings, get_settings
-from yourmusic.webui import STATIC_PREFIX, docs_html, static_app
+from yourmusic.landing import developer_routes
+from yourmusic.webui import STATIC_PREFIX, static_app
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
@@ -69,9 +70,6 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(openapi)
-
-    async def docs(request: Request) -> Response:
-        return HTMLResponse(docs_html(f"{openapi['info']['title']} {openapi['info']['version']}"))
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -114,7 +112,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
         Route("/graphql", graphql, methods=["GET", "POST"]),
         *starlette_routes(OPERATIONS),
         Route("/openapi.json", openapi_json, methods=["GET"]),
-        Route("/docs", docs, methods=["GET"]),
+        *developer_routes(settings, openapi),  # /, /docs, /docs/try and (development) /_dev/outbox
         Route("/healthz", healthz, methods=["GET"]),
         Mount(STATIC_PREFIX, app=static_app()),  # GraphiQL and Redoc assets, vendored (no CDN)
         Route("/readyz", readyz, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""The browser pages: GraphiQL at /graphql (on a browser GET) and Redoc at /docs.
+"""The browser pages: GraphiQL at /graphql (on a browser GET), Redoc at /docs, Swagger UI at /docs/try.
 
 Both are served entirely from this package (`yourmusic/static/`, vendored once from npm by
 `scripts/vendor_assets.sh`): no CDN, so they work offline and on closed corporate networks. Asset URLs
@@ -16,6 +16,7 @@ from string import Template
 from typing import Any
 
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -116,15 +117,54 @@ def graphiql_html(endpoint: str = "/graphql") -> str:
     )
 
 
+DOCS_PATH = "/docs"
+TRY_IT_PATH = "/docs/try"
+
+
+def _nav_links(*links: tuple[str, str]) -> str:
+    """The top bar's links (`(href, label)` pairs) as HTML."""
+    return " ".join(f'<a href="{html.escape(href, quote=True)}">{html.escape(label)}</a>' for href, label in links)
+
+
 @functools.cache
-def docs_html(title: str, spec_url: str = "/openapi.json") -> str:
+def docs_html(title: str, spec_url: str = "/openapi.json", *, mail_note: str = "", graphiql: bool = True) -> str:
+    """The Redoc page over `spec_url`; its top bar links the console and GraphiQL and carries `mail_note`
+    (where sign-in codes go, HTML)."""
     template = Template((STATIC_DIR / "docs.html").read_text(encoding="utf-8"))
+    links = [(TRY_IT_PATH, "Try it (Swagger UI)"), *([("/graphql", "GraphiQL")] if graphiql else []),
+             (spec_url, "openapi.json")]
     return template.substitute(
         title=html.escape(title),
         spec_url=html.escape(spec_url, quote=True),
         page_css=asset_url("redoc/page.css"),
         redoc_js=asset_url("redoc/redoc.standalone.js"),
+        mail_note=mail_note,
+        links=_nav_links(*links),
     )
+
+
+@functools.cache
+def try_it_html(title: str, spec_url: str = "/openapi.json", *, graphiql: bool = True) -> str:
+    """The REST console: Swagger UI over `spec_url` ("Authorize" with a bearer token, "Try it out")."""
+    template = Template((STATIC_DIR / "tryit.html").read_text(encoding="utf-8"))
+    links = [(DOCS_PATH, "Reference (Redoc)"), *([("/graphql", "GraphiQL")] if graphiql else [])]
+    return template.substitute(
+        title=html.escape(title),
+        spec_url=html.escape(spec_url, quote=True),
+        swagger_css=asset_url("swagger-ui/swagger-ui.css"),
+        page_css=asset_url("swagger-ui/page.css"),
+        swagger_js=asset_url("swagger-ui/swagger-ui-bundle.js"),
+        init_js=asset_url("swagger-ui/init.js"),
+        config=_json_for_script({"specUrl": spec_url}),
+        links=_nav_links(*links),
+    )
+
+
+def wants_html(request: Request) -> bool:
+    """A browser's navigation (`Accept: text/html,...`) rather than a client asking for JSON: the
+    first media type it names decides, so `Accept: application/json, text/html` gets JSON."""
+    first = request.headers.get("accept", "").split(",")[0]
+    return "text/html" in first
 
 
 class _LongCache:

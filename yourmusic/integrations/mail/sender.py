@@ -14,6 +14,7 @@ import os
 import ssl
 import uuid
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -120,14 +121,28 @@ SMTP_RETRY = RetryPolicy(attempts=3, wait_initial=0.5, wait_max=8.0)
 # --------------------------------------------------------------------------- log sender
 
 
+@dataclass(frozen=True, slots=True)
+class SentMail:
+    """One message the log sender took, with when (UTC), for the development outbox page."""
+
+    sent_at: datetime
+    message: MailMessage
+
+
 class LogMailSender(MailSender):
     """Development sender: logs each message (with its text body) and optionally keeps .eml files.
 
-    The .eml outbox lets a developer open the exact MIME output in a mail client.
+    The .eml outbox lets a developer open the exact MIME output in a mail client. The newest
+    `keep` messages also stay in memory (`recent()`), for the outbox page of the embedded default.
     """
 
-    def __init__(self, outbox_dir: str | None = None) -> None:
+    def __init__(self, outbox_dir: str | None = None, *, keep: int = 50) -> None:
         self._outbox = Path(outbox_dir) if outbox_dir else None
+        self._recent: deque[SentMail] = deque(maxlen=keep)
+
+    def recent(self) -> list[SentMail]:
+        """The messages this process sent, newest first (at most `keep`)."""
+        return list(reversed(self._recent))
 
     @property
     def outbox_dir(self) -> Path | None:
@@ -137,6 +152,7 @@ class LogMailSender(MailSender):
         return f"LogMailSender(outbox_dir={str(self._outbox) if self._outbox else None!r})"
 
     async def send(self, message: MailMessage) -> None:
+        self._recent.append(SentMail(datetime.now(timezone.utc), message))
         # Log first: the developer still gets the code if writing the outbox file fails.
         logger.info(
             "mail (not delivered, log sender) to=%s subject=%r\n%s",
