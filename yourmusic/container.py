@@ -11,6 +11,7 @@ from yourmusic.integrations.aggregator.client import AggregatorClient, Aggregato
 from yourmusic.integrations.http import HttpPolicy
 from yourmusic.integrations.retry import RetryPolicy
 from yourmusic.integrations.mail import MailDispatcher, build_sender
+from yourmusic.services.revocation import RevocationChecks
 from yourmusic.integrations.streaming.client import StreamingClient, StreamingConfig
 from yourmusic.integrations.stripe.client import StripeConfig, StripeGateway
 from yourmusic.security.otp import OtpHasher, otp_hash_key
@@ -102,6 +103,7 @@ class Container:
     streaming: StreamingService
     plays: PlayForwarder = field(init=False)  # forwards stored play reports to the aggregator
     cors: OriginDirectory = field(init=False)  # every tenant's CORS origins, for the middleware
+    revocations: RevocationChecks = field(init=False)  # revoked clients and tenants: their tokens fail
     stripe: StripeGateway
 
     @classmethod
@@ -146,6 +148,7 @@ class Container:
     def __post_init__(self) -> None:
         self.plays = PlayForwarder(self.aggregator, self.catalog, forward_policy(self.settings))
         self.cors = OriginDirectory(self.cache)
+        self.revocations = RevocationChecks(self.cache.backend, self.settings.session_revocation_cache_ttl)
 
     def start_background(self) -> None:
         """Background jobs of this process; started in the app lifespan, inside the database context."""

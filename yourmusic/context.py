@@ -63,17 +63,21 @@ class Context:
         return self._principal
 
     async def _ensure_live(self, principal: Principal) -> None:
-        """The one place a user token is checked beyond its signature: its user still exists (UDTs and
-        session access tokens) and a session's family is live (not revoked or expired).
+        """The one place a token is checked beyond its signature: a client token's client and tenant are not
+        revoked (services/revocation.py); a user token's tenant is not revoked, its user still exists (UDTs
+        and session access tokens) and a session's family is live (not revoked or expired).
 
-        Once per request, for every operation that reads the principal; the answer is cached briefly in
-        the shared cache by the session service (a cache hit on the warm path).
+        Once per request, for every operation that reads the principal; the answers are cached briefly in
+        the shared cache (a cache hit on the warm path).
         """
         if self._live:
             return
         async with self._live_lock:
             if not self._live:
-                if isinstance(principal, UserPrincipal):
+                if isinstance(principal, ClientPrincipal):
+                    await self.container.revocations.ensure_client_live(principal.tenant_id, principal.client_id)
+                else:
+                    await self.container.revocations.ensure_tenant_live(principal.tenant_id)
                     await self.container.sessions.ensure_live(
                         principal.tenant_id, principal.user_id, principal.device_id, principal.family_id
                     )

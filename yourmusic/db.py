@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from pathlib import Path
 from typing import Any
 
 from tortoise.migrations.api import migrate as tortoise_migrate
@@ -15,14 +16,20 @@ MODEL_MODULES = ["yourmusic.models"]
 MIGRATIONS_MODULE = "yourmusic.migrations"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a `sqlite://` URL (relative to the current directory unless absolute); None for any
+    other database and for `sqlite://:memory:`."""
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        return Path(url[len("sqlite://") :].split("?", 1)[0])
+    return None
+
+
 def normalise_db_url(url: str) -> str:
     """Accept the common `postgresql://` spelling and make the SQLite folder exist."""
     if url.startswith("postgresql://"):
         url = "postgres://" + url[len("postgresql://") :]
-    if url.startswith("sqlite://") and url != "sqlite://:memory:":
-        from pathlib import Path
-
-        path = Path(url[len("sqlite://") :])
+    path = sqlite_file(url)
+    if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     return url
 

@@ -154,9 +154,10 @@ class Settings(BaseSettings):
     persisted_queries_file: str | None = None  # allow-list: {"<sha256>": "<document>"} or an Apollo manifest
     persisted_queries_ttl: int = 86_400  # seconds an APQ registration stays in the shared cache
 
-    # Operations: JSON logs (LOG_FORMAT=text for a terminal), an access line per request, /metrics,
-    # readiness checks' timeout, and how long `serve` lets in-flight requests finish on SIGTERM.
-    log_format: str = "json"
+    # Operations: log format (auto: text when stderr is a terminal, else JSON; or json, text), an access
+    # line per request, /metrics, readiness checks' timeout, and how long `serve` lets in-flight requests
+    # finish on SIGTERM.
+    log_format: str = "auto"
     log_level: str = "info"
     access_log: bool = True
     metrics_enabled: bool = True

@@ -10,6 +10,8 @@ class Tenant(Model):
     id = fields.UUIDField(primary_key=True)
     slug = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=255)
+    # Set by `yourmusic tenant revoke`: its clients get no token and every token of the tenant stops working.
+    revoked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

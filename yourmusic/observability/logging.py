@@ -1,4 +1,7 @@
-"""Structured JSON logs: one object per line, with the request id of the request being served.
+"""Logs: structured JSON (one object per line) or readable text, with the request id of the request served.
+
+`LOG_FORMAT`: `json`, `text`, or `auto` (the default): text when stderr is a terminal (a person reads it),
+JSON otherwise (a pipe, a file, a container runtime collects it). `resolve_format()` makes that choice.
 
 `configure_logging()` installs the formatter on the root logger (and uvicorn's loggers), and
 `uvicorn_log_config()` hands the same setup to uvicorn, which applies it in every worker process.
@@ -36,6 +39,18 @@ def redact(key: str, value: Any) -> Any:
 SAFE_KEYS = frozenset({"status_code"})
 
 
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The record's request id (of the request being served) and its `extra=` keys, redacted."""
+    out: dict[str, Any] = {}
+    rid = request_id_var.get()  # set by the middleware
+    if rid is not None:
+        out["request_id"] = rid  # an explicit `extra={"request_id": ...}` below wins
+    for key, value in record.__dict__.items():
+        if key not in _RESERVED and not key.startswith("_"):
+            out[key] = redact(key, value)
+    return out
+
+
 class JsonFormatter(logging.Formatter):
     """`{"ts", "level", "logger", "msg", "request_id"?, ...extra, "exc"?}` on one line."""
 
@@ -46,12 +61,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = request_id_var.get()  # the request being served (set by the middleware)
-        if rid is not None:
-            out["request_id"] = rid  # an explicit `extra={"request_id": ...}` below wins
-        for key, value in record.__dict__.items():
-            if key not in _RESERVED and not key.startswith("_"):
-                out[key] = redact(key, value)
+        out.update(_fields(record))
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         elif record.exc_text:
@@ -73,10 +83,37 @@ def _iso(created: float) -> str:
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
-def uvicorn_log_config(fmt: str = "json", level: str = "info") -> dict[str, Any]:
+class TextFormatter(logging.Formatter):
+    """`2026-11-30 10:00:00,123 INFO yourmusic.access GET /api/users 200 key=value ...`: the message as
+    written (a logged mail keeps its line breaks, so its sign-in code is plain to see), then the request id
+    and `extra=` fields (redacted like the JSON ones), then the traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        extra = " ".join(f"{key}={value}" for key, value in _fields(record).items())
+        return f"{line} {extra}" if extra else line
+
+
+def resolve_format(fmt: str | None, stream: Any = None) -> str:
+    """`json` or `text`: as set, or for `auto` (and anything else) text when `stream` (stderr) is a terminal."""
+    chosen = (fmt or "auto").strip().lower()
+    if chosen in ("json", "text"):
+        return chosen
+    stream = sys.stderr if stream is None else stream
+    try:
+        return "text" if stream.isatty() else "json"
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return "json"
+
+
+def uvicorn_log_config(fmt: str = "auto", level: str = "info") -> dict[str, Any]:
     """A dictConfig for uvicorn's `log_config=` (applied in each worker): our formatter everywhere."""
     formatter: dict[str, Any] = (
-        {"()": "yourmusic.observability.logging.JsonFormatter"} if fmt == "json" else {"format": TEXT_FORMAT}
+        {"()": "yourmusic.observability.logging.JsonFormatter"} if resolve_format(fmt) == "json"
+        else {"()": "yourmusic.observability.logging.TextFormatter"}
     )
     level = level.upper()
     return {
@@ -95,10 +132,10 @@ def uvicorn_log_config(fmt: str = "json", level: str = "info") -> dict[str, Any]
     }
 
 
-def configure_logging(fmt: str = "json", level: str = "info") -> None:
+def configure_logging(fmt: str = "auto", level: str = "info") -> None:
     """For the CLI's own process (migrate, tenant create, ...); `serve` hands the same to uvicorn."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if resolve_format(fmt) == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

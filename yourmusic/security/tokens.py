@@ -42,11 +42,16 @@ def generate_key_set() -> dict[str, Any]:
     return KeySet([key]).as_dict(private=True)
 
 
+def signing_keys_file(data_dir: Path) -> Path:
+    """Where the embedded default keeps its generated key set."""
+    return data_dir / "signing-keys.json"
+
+
 def load_key_set(configured: str | None, data_dir: Path) -> KeySet:
     """The configured JWKS, or (embedded default) one generated once and kept in the data folder."""
     if configured:
         return KeySet.import_key_set(json.loads(configured))
-    path = data_dir / "signing-keys.json"
+    path = signing_keys_file(data_dir)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

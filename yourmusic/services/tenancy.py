@@ -47,8 +47,20 @@ async def create_client(tenant: Tenant, name: str = "") -> IssuedClient:
 
 
 async def authenticate_client(client_id: str, secret: str) -> ApiClient | None:
-    """The active client these credentials belong to, or None; timing does not tell which part was wrong."""
+    """The active client (of a tenant not revoked) these credentials belong to, or None; timing does not
+    tell which part was wrong."""
     cid = parse_client_id(client_id)
-    client = await ApiClient.get_or_none(client_id=cid, revoked_at=None) if cid is not None else None
+    client = (await ApiClient.get_or_none(client_id=cid, revoked_at=None, tenant__revoked_at=None)
+              if cid is not None else None)
     ok = matches(secret, client.secret_hash if client else _DUMMY_DIGEST)
     return client if client is not None and ok else None
+
+
+async def list_tenants() -> list[Tenant]:
+    """Every tenant, oldest first (revoked ones too: `revoked_at` set)."""
+    return await Tenant.all().order_by("created_at", "id")
+
+
+async def list_clients(tenant: Tenant) -> list[ApiClient]:
+    """The tenant's clients, oldest first (revoked ones too); secrets are never stored, so never listed."""
+    return await ApiClient.filter(tenant_id=tenant.id).order_by("created_at", "id")
