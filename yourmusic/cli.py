@@ -309,7 +309,7 @@ def cmd_user_token(args: argparse.Namespace) -> int:
             if found is None:
                 raise AppError(f"No user with email {args.email!r} in tenant {tenant.slug!r}.")
             user_id = found.id
-        device = Submitted(DeviceRef, {"device_id": args.device or str(uuid.uuid4())}, {"device_id": "device"})
+        device = Submitted(DeviceRef, {"device_id": args.device or str(uuid.uuid4())})
         issued = await mint_user_delegation_token(tokens, settings.udt_ttl, tenant.id, user_id, device)
         return {"token": issued.token, "token_type": issued.token_type, "expires_in": issued.expires_in,
                 "user_id": str(user_id), "tenant": tenant.slug, "device_id": str(device.value().device_id)}
