@@ -26,20 +26,25 @@ class CliError(Exception):
 
 
 def require_database(database_url: str) -> None:
-    """CliError when DATABASE_URL is a SQLite file that does not exist: run from another directory, the
-    default relative path would otherwise create an empty database there and act on it."""
+    """CliError when DATABASE_URL is a SQLite file that does not exist under a relative path (the default
+    `var/yourmusic.sqlite3`): run from another directory, the command would otherwise create an empty
+    database there and act on it. A missing file named by an absolute path is created, and said so."""
     path = sqlite_file(database_url)
-    if path is not None and not path.exists():
-        raise CliError(
-            f"no database at {path.resolve()} (DATABASE_URL={database_url}, relative to {Path.cwd()}). Run "
-            "this command in the directory where `yourmusic serve` runs, or set DATABASE_URL (and DATA_DIR) "
-            "to that server's; `yourmusic migrate` creates a new database on purpose."
-        )
+    if path is None or path.exists():
+        return
+    if path.is_absolute():
+        print(f"Creating a new database at {path}", file=sys.stderr)
+        return
+    raise CliError(
+        f"no database at {path.resolve()} (DATABASE_URL={database_url}, relative to {Path.cwd()}). Run "
+        "this command in the directory where `yourmusic serve` runs, or set DATABASE_URL (and DATA_DIR) "
+        "to that server's; `yourmusic migrate` creates a new database on purpose."
+    )
 
 
 async def _with_db(fn: Callable[[], Awaitable[T]], *, create: bool = False) -> T:
     """Run `fn` with the ORM on the configured database, migrated first. `create`: a new SQLite database
-    may be made (serve, migrate); otherwise a missing one is a CliError."""
+    may be made anywhere (serve); otherwise `require_database` decides."""
     settings = get_settings()
     if not create:
         require_database(settings.database_url)

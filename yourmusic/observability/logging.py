@@ -86,14 +86,16 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 class TextFormatter(logging.Formatter):
     """`2026-11-30 10:00:00,123 INFO yourmusic.access GET /api/users 200 key=value ...`: the message as
     written (a logged mail keeps its line breaks, so its sign-in code is plain to see), then the request id
-    and `extra=` fields (redacted like the JSON ones), then the traceback."""
+    and the `extra=` fields it does not already show (redacted like the JSON ones), then the traceback."""
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)
-        extra = " ".join(f"{key}={value}" for key, value in _fields(record).items())
+        said = set(record.message.split())  # fields the message already shows are not repeated, nor empty ones
+        extra = " ".join(f"{key}={value}" for key, value in _fields(record).items()
+                         if value is not None and str(value) not in said)
         return f"{line} {extra}" if extra else line
 
 
