@@ -2,12 +2,13 @@
 # The real-browser tests (run by .ci/run after the test suite): headless Chromium (Debian's package),
 # driven by playwright-core, against a real `yourmusic serve` on a free port with a throwaway DATA_DIR and
 # SQLite database (the embedded default: sandboxes mounted in-process).
-#   tests/browser/graphiql.mjs  loads /graphql and /docs, runs `{ heartbeat }` in GraphiQL, reads the answer.
+#   tests/browser/graphiql.mjs  loads /, /graphql, /docs and /docs/try; runs `{ heartbeat }` in GraphiQL and
+#                               GET /api/heartbeat in Swagger UI, reads the answers.
 #   tests/browser/player.mjs    a tenant's player page on a second origin (CORS_ORIGINS names it) runs `me`
 #                               with the user token (CORS preflight), subscribes through the Stripe sandbox's
 #                               checkout, plays a track with hls.js until currentTime > 2; the page on a third
 #                               origin, allowed nowhere, is refused.
-# Screenshots go to artifacts/ (graphiql.png, docs.png, docs-operation.png, checkout.png, player.png,
+# Screenshots go to artifacts/ (landing.png, graphiql.png, docs.png, docs-operation.png, tryit.png, checkout.png, player.png,
 # player-foreign.png). Chromium is installed with apt-get when missing; only when that is impossible is the
 # test skipped, and it says so.
 set -euo pipefail

@@ -2,8 +2,12 @@
 //   BASE_URL=http://127.0.0.1:PORT ARTIFACTS=artifacts node tests/browser/graphiql.mjs
 // 1. /graphql: GraphiQL renders from local assets only, with the example document and the Authorization
 //    template; `{ heartbeat }` is typed into the editor, run, and its answer read back from the page.
-// 2. /docs: Redoc renders the OpenAPI document (tags in the reference's order) from local assets only.
-// Screenshots: $ARTIFACTS/graphiql.png and $ARTIFACTS/docs.png. Exit code 0 only when everything held.
+// 2. /docs: Redoc renders the OpenAPI document (tags in the reference's order) from local assets only; its
+//    bar says where sign-in codes go (the mail outbox) and links the try-it console.
+// 3. /: the landing page links every developer page (embedded default: the sandboxes and the outbox too).
+// 4. /docs/try: Swagger UI (vendored) renders the document; GET /api/heartbeat is executed from the page and
+//    its 200 answer read back.
+// Screenshots: $ARTIFACTS/{landing,graphiql,docs,docs-operation,tryit}.png. Exit code 0 only when everything held.
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
@@ -31,6 +35,18 @@ try {
   });
   page.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
   page.on("pageerror", (err) => consoleErrors.push(String(err)));
+
+  // ------------------------------------------------------------------ landing page
+  const landing = await page.goto(`${base}/`, { waitUntil: "load" });
+  check(landing.status() === 200 && (landing.headers()["content-type"] || "").startsWith("text/html"),
+        "GET / answers an HTML page to a browser");
+  const hrefs = await page.$$eval("a", (as) => as.map((a) => a.getAttribute("href")));
+  for (const href of ["/graphql", "/docs", "/docs/try", "/openapi.json", "/healthz", "/readyz", "/_dev/outbox",
+                      "/_sandbox/aggregator/_sandbox/stats", "/_sandbox/stripe/_sandbox/events"]) {
+    check(hrefs.includes(href), `the landing page links ${href}`);
+  }
+  await page.screenshot({ path: join(artifacts, "landing.png"), fullPage: true });
+  console.log(`screenshot: ${join(artifacts, "landing.png")}`);
 
   // ------------------------------------------------------------------ GraphiQL
   const response = await page.goto(`${base}/graphql`, { waitUntil: "load" });
@@ -113,6 +129,29 @@ try {
         "Create user shows the reference's description and its error responses");
   await page.screenshot({ path: join(artifacts, "docs-operation.png") });
   console.log(`screenshot: ${join(artifacts, "docs-operation.png")}`);
+
+  const bar = await page.locator(".ym-bar").innerText();
+  check(/mail outbox/.test(bar) && /server log/.test(bar), `the /docs bar says where sign-in codes go (${bar.trim()})`);
+
+  // ------------------------------------------------------------------ try-it console (Swagger UI)
+  await page.goto(`${base}/docs`, { waitUntil: "load" });
+  await page.click(".ym-bar a[href='/docs/try']");
+  await page.waitForURL(`${base}/docs/try`);
+  await page.waitForSelector(".swagger-ui .opblock", { timeout: 60000 });
+  const info = await page.locator(".swagger-ui .info .title").innerText();
+  check(/YourMusic API/.test(info), `Swagger UI renders the document (${info.split("\n")[0]})`);
+  const heartbeat = page.locator(".opblock").filter({ has: page.locator(".opblock-summary-path", { hasText: /^\/api\/heartbeat$/ }) }).first();
+  await heartbeat.locator(".opblock-summary").click();
+  await heartbeat.locator("button.execute").click();
+  const liveStatus = heartbeat.locator(".live-responses-table tbody .response-col_status").first();
+  await liveStatus.waitFor({ timeout: 30000 });
+  const status = (await liveStatus.innerText()).trim();
+  const liveBody = await heartbeat.locator(".live-responses-table tbody .response-col_description").first().innerText();
+  check(status.startsWith("200") && /"time"/.test(liveBody),
+        `"Execute" on GET /api/heartbeat shows the server's answer (${status.split("\n")[0]}, ${liveBody.match(/"time"[^,}]*/)?.[0]})`);
+  await heartbeat.locator(".live-responses-table").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(artifacts, "tryit.png") });
+  console.log(`screenshot: ${join(artifacts, "tryit.png")}`);
 
   check(foreign.length === 0, `no request left the server (offline assets)${foreign.length ? ": " + foreign.join(", ") : ""}`);
   if (consoleErrors.length) console.log(`browser console errors (not fatal): ${consoleErrors.join(" | ")}`);

@@ -11,7 +11,7 @@
     tryItOutEnabled: true,
     persistAuthorization: true,
     displayRequestDuration: true,
-    docExpansion: "none",
+    docExpansion: "list",
     filter: true,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
