@@ -84,7 +84,7 @@ async def test_outbox_lists_the_code_and_the_code_signs_in(api, http, use_contai
 
     signed_in = await http.post("/api/auth/otp/authenticate", json={
         "tenant": tenant.slug, "email": email, "code": mail["code"], "device_id": str(uuid.uuid4())})
-    assert signed_in.status_code in (200, 201), signed_in.text
+    assert signed_in.status_code in (200, 201), (signed_in.text, mail)
 
 
 async def test_docs_says_where_codes_go_and_links_the_console(http):
@@ -111,3 +111,16 @@ async def test_try_it_console_is_served_from_vendored_assets(http):
 async def test_outbox_json_for_clients(http, accept):
     r = await http.get("/_dev/outbox", headers={"Accept": accept})
     assert r.status_code == 200 and isinstance(r.json()["mails"], list)
+
+
+def test_the_code_is_the_line_of_its_own_not_a_number_in_a_sentence():
+    from datetime import datetime, timezone
+
+    from yourmusic.integrations.mail import MailMessage, render_otp_email
+    from yourmusic.integrations.mail.sender import SentMail
+    from yourmusic.outbox import mail_entry
+
+    for locale in ("en", "nl", "fr"):
+        subject, text, html = render_otp_email(locale, "042137", "Label 123456 Records", 10)
+        message = MailMessage(to="a@example.com", subject=subject, text=text, html=html, from_addr="n@example.com")
+        assert mail_entry(SentMail(datetime.now(timezone.utc), message))["code"] == "042137"

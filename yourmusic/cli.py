@@ -276,11 +276,16 @@ def cmd_product_list(args: argparse.Namespace) -> int:
 
 def cmd_product_revoke(args: argparse.Namespace) -> int:
     """Deactivate a product: no new checkout for it; existing subscriptions run on (Stripe owns them)."""
-    from yourmusic.services.billing import update_product
+    from yourmusic.services.billing import ProductUpdate, get_product, update_product
 
     async def run() -> dict[str, Any]:
         tenant = await _tenant(args.tenant)
-        return _product_json(tenant, await update_product(tenant.id, args.slug, {"active": False}))
+        try:
+            key: uuid.UUID | str = uuid.UUID(args.slug)
+        except ValueError:
+            key = args.slug
+        product = await get_product(tenant.id, key)
+        return _product_json(tenant, await update_product(product, ProductUpdate(active=False)))
 
     print(json.dumps(asyncio.run(_with_db(run))))
     return 0
@@ -334,9 +339,7 @@ def cmd_product_create(args: argparse.Namespace) -> int:
             raise AppError(f"No tenant with slug {args.tenant!r}.")
         new = parse(ProductCreate, {"slug": args.slug, "name": args.name, "stripe_price_id": args.price,
                                     "active": not args.inactive})
-        product = await create_product(tenant.id, new)
-        return {"id": str(product.id), "tenant": tenant.slug, "slug": product.slug, "name": product.name,
-                "stripe_price_id": product.stripe_price_id, "active": product.active}
+        return _product_json(tenant, await create_product(tenant.id, new))
 
     print(json.dumps(asyncio.run(_with_db(run))))
     return 0

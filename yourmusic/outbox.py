@@ -26,7 +26,9 @@ from yourmusic.settings import Settings
 from yourmusic.webui import wants_html
 
 OUTBOX_PATH = "/_dev/outbox"
-_CODE = re.compile(rf"(?<!\d)\d{{{CODE_DIGITS}}}(?!\d)")
+# The sign-in mail's text puts the code on a line of its own (integrations/mail/templates.py, every
+# locale); a number inside a sentence (a tenant's name, say) is not it.
+_CODE = re.compile(rf"^[ \t]*(\d{{{CODE_DIGITS}}})[ \t]*$", re.MULTILINE)
 
 
 def outbox_enabled(settings: Settings) -> bool:
@@ -35,13 +37,13 @@ def outbox_enabled(settings: Settings) -> bool:
 
 
 def mail_entry(sent: SentMail) -> dict[str, Any]:
-    """One listed mail: when (ISO 8601 UTC), to, subject, the sign-in code found in its text (or null)."""
+    """One listed mail: when (ISO 8601 UTC), to, subject, the sign-in code of its text (or null), the text."""
     found = _CODE.search(sent.message.text)
     return {
         "sent_at": sent.sent_at.isoformat().replace("+00:00", "Z"),
         "to": sent.message.to,
         "subject": sent.message.subject,
-        "code": found.group(0) if found else None,
+        "code": found.group(1) if found else None,
         "text": sent.message.text,
     }
 
