@@ -219,18 +219,27 @@ def cmd_tenant_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tenant_revoke(args: argparse.Namespace) -> int:
+def _revoke(label: str, action: Callable[[Any], Awaitable[dict[str, Any]]]) -> int:
+    """Run `action(checks)` (a revocation) with the shared cache open; print its JSON, and on stderr when
+    running servers will refuse the tokens."""
     async def run() -> dict[str, Any]:
         checks, backend = _revocations()
         try:
-            tenant = await checks.revoke_tenant(await _tenant(args.slug))
+            return await action(checks)
         finally:
             await backend.close()
-        return {"slug": tenant.slug, "revoked_at": _when(tenant.revoked_at)}
 
     print(json.dumps(asyncio.run(_with_db(run))))
-    print(f"revoked tenant {args.slug}: {_revocation_note()}", file=sys.stderr)
+    print(f"revoked {label}: {_revocation_note()}", file=sys.stderr)
     return 0
+
+
+def cmd_tenant_revoke(args: argparse.Namespace) -> int:
+    async def revoke(checks: Any) -> dict[str, Any]:
+        tenant = await checks.revoke_tenant(await _tenant(args.slug))
+        return {"slug": tenant.slug, "revoked_at": _when(tenant.revoked_at)}
+
+    return _revoke(f"tenant {args.slug}", revoke)
 
 
 def cmd_client_list(args: argparse.Namespace) -> int:
@@ -245,17 +254,11 @@ def cmd_client_list(args: argparse.Namespace) -> int:
 
 
 def cmd_client_revoke(args: argparse.Namespace) -> int:
-    async def run() -> dict[str, Any]:
-        checks, backend = _revocations()
-        try:
-            client = await checks.revoke_client(args.client_id)
-        finally:
-            await backend.close()
+    async def revoke(checks: Any) -> dict[str, Any]:
+        client = await checks.revoke_client(args.client_id)
         return {"client_id": client.client_id, "revoked_at": _when(client.revoked_at)}
 
-    print(json.dumps(asyncio.run(_with_db(run))))
-    print(f"revoked client {args.client_id}: {_revocation_note()}", file=sys.stderr)
-    return 0
+    return _revoke(f"client {args.client_id}", revoke)
 
 
 def _product_json(tenant: Any, product: Any) -> dict[str, Any]:
