@@ -22,6 +22,16 @@ from yourmusic.schema.streaming import StreamingMutation, StreamingQuery
 from yourmusic.schema.users import UsersMutation, UsersQuery
 
 
+QUERY_DESCRIPTION = (
+    "Reads. Send `Authorization: Bearer <token>`: a client token (a tenant's backend, from issueClientToken) or a "
+    "user token (a UDT or a session access token); each field says which it needs. Errors carry "
+    "`extensions.code` (the REST contract's codes: UNAUTHENTICATED, INVALID_AUTH_TOKEN, FORBIDDEN, NOT_FOUND, "
+    "VALIDATION_FAILED with `extensions.errors`, ...). Catalog data comes from the music aggregator.")
+MUTATION_DESCRIPTION = (
+    "Writes. Authentication and error codes as for Query; a refused input is VALIDATION_FAILED with "
+    "`extensions.errors` naming the REST contract's fields, and changes nothing.")
+
+
 def build_schema(limits: QueryLimits | None = None,
                  extensions: Sequence[type[SchemaExtension] | Callable[[], SchemaExtension]] = ()) -> YourMusicSchema:
     """The schema with its request pipeline (schema/execution.py).
@@ -32,4 +42,6 @@ def build_schema(limits: QueryLimits | None = None,
     """
     query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery, BillingQuery, StreamingQuery, CorsQuery))
     mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation, BillingMutation, StreamingMutation, CorsMutation))
+    query.__strawberry_definition__.description = QUERY_DESCRIPTION  # merge_types takes no description
+    mutation.__strawberry_definition__.description = MUTATION_DESCRIPTION
     return YourMusicSchema(query=query, mutation=mutation, extensions=list(extensions), limits=limits)

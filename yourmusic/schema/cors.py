@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from yourmusic.resolvers import cors as resolvers
@@ -11,7 +13,8 @@ from yourmusic.schema.info import Info
 @strawberry.type
 class CorsQuery:
     @strawberry.field(description="The web origins the tenant's front-ends may call the API from, sorted "
-                      "(client token).")
+                      "(client token). Errors: UNAUTHENTICATED or INVALID_AUTH_TOKEN, FORBIDDEN (not a client "
+                      "token).")
     async def cors_origins(self, info: Info) -> list[str]:
         return await resolvers.cors_origins(info.context)
 
@@ -20,6 +23,10 @@ class CorsQuery:
 class CorsMutation:
     @strawberry.mutation(description="Replaces the tenant's CORS origins (client token): each "
                          "`scheme://host[:port]`, http or https, no path; at most 20. Returns them normalised "
-                         "and sorted. A bad entry is VALIDATION_FAILED naming `origins.<index>`, nothing changes.")
-    async def set_cors_origins(self, info: Info, origins: list[str]) -> list[str]:
+                         "and sorted. A bad entry is VALIDATION_FAILED naming `origins.<index>`, nothing changes; "
+                         "also UNAUTHENTICATED or INVALID_AUTH_TOKEN, FORBIDDEN (not a client token).")
+    async def set_cors_origins(self, info: Info,
+                               origins: Annotated[list[str], strawberry.argument(
+                                   description="The whole new list (0..20 origins); an empty list removes all.")]
+                               ) -> list[str]:
         return await resolvers.set_cors_origins(info.context, origins)
