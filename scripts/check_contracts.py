@@ -81,12 +81,38 @@ def _refs(doc: dict[str, Any], parts: tuple[str, ...]) -> set[str]:
 REQUEST, RESPONSE = "request", "response"
 
 
-def _compare(old: Any, new: Any, where: str, problems: list[str], sides: frozenset[str]) -> None:
+# The component schemas of the two documents, while `openapi_changes` compares them: a `$ref` that names
+# another component is compared by what the components hold, not by their names.
+_SCHEMAS: dict[str, dict[str, Any]] = {"old": {}, "new": {}}
+_PREFIX = "#/components/schemas/"
+
+
+def _compare_refs(old: str, new: str, where: str, problems: list[str], sides: frozenset[str],
+                  seen: frozenset[tuple[str, str]]) -> None:
+    """A `$ref` renamed: fine when the new component holds everything the old one did (a generator may need
+    two names for one shape, e.g. one per media type)."""
+    if not (old.startswith(_PREFIX) and new.startswith(_PREFIX)) or (old, new) in seen:
+        if (old, new) not in seen:
+            problems.append(f"{where}: changed {old!r} -> {new!r}")
+        return
+    old_name, new_name = old[len(_PREFIX):], new[len(_PREFIX):]
+    if new_name not in _SCHEMAS["new"] or old_name not in _SCHEMAS["old"]:
+        problems.append(f"{where}: changed {old!r} -> {new!r}")
+        return
+    _compare(_SCHEMAS["old"][old_name], _SCHEMAS["new"][new_name], f"{where}({old_name} -> {new_name})", problems,
+             sides, seen | {(old, new)})
+
+
+def _compare(old: Any, new: Any, where: str, problems: list[str], sides: frozenset[str],
+             seen: frozenset[tuple[str, str]] = frozenset()) -> None:
     """Report what of `old` is missing or different in `new`. `sides`: whether this node describes what
     callers send (a new requirement breaks them) and/or what they receive (a dropped guarantee breaks them)."""
     if isinstance(old, dict) and isinstance(new, dict):
         for key, value in old.items():
             if key in DOC_KEYS:
+                continue
+            if key == "$ref" and isinstance(value, str) and isinstance(new.get(key), str) and new[key] != value:
+                _compare_refs(value, new[key], f"{where}/$ref", problems, sides, seen)
                 continue
             if key == "required" and isinstance(value, bool):  # a parameter's or a request body's flag
                 if not value and new.get(key) is True and REQUEST in sides:
@@ -109,7 +135,7 @@ def _compare(old: Any, new: Any, where: str, problems: list[str], sides: frozens
                     inner = frozenset({REQUEST})
                 elif key == "responses":
                     inner = frozenset({RESPONSE})
-                _compare(value, new[key], f"{where}/{key}", problems, inner)
+                _compare(value, new[key], f"{where}/{key}", problems, inner, seen)
         if REQUEST in sides:
             if new.get("required") is True and "required" not in old:
                 problems.append(f"{where}: became required")
@@ -124,7 +150,7 @@ def _compare(old: Any, new: Any, where: str, problems: list[str], sides: frozens
             if len(new) < len(old):
                 problems.append(f"{where}: {len(old) - len(new)} item(s) removed")
             for i, (a, b) in enumerate(zip(old, new)):
-                _compare(a, b, f"{where}/{i}", problems, sides)
+                _compare(a, b, f"{where}/{i}", problems, sides, seen)
     elif old != new:
         problems.append(f"{where}: changed {old!r} -> {new!r}")
 
@@ -147,6 +173,8 @@ def _compare_parameters(old: list[Any], new: list[Any], where: str, problems: li
 def openapi_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What in `old` is gone or changed in `new` (additions are fine)."""
     problems: list[str] = []
+    _SCHEMAS["old"] = old.get("components", {}).get("schemas", {})
+    _SCHEMAS["new"] = new.get("components", {}).get("schemas", {})
     _compare(old.get("paths", {}), new.get("paths", {}), "paths", problems, frozenset())
     request_schemas = _refs(old, ("requestBody", "parameters")) | _refs(new, ("requestBody", "parameters"))
     response_schemas = _refs(old, ("responses",)) | _refs(new, ("responses",))

@@ -119,6 +119,32 @@ def test_openapi_additions_and_doc_edits_pass():
     assert checker.openapi_changes(old, new) == []
 
 
+def _renamed_body_ref(change: str | None) -> list[str]:
+    """The token endpoint's form body pointed at a copy of its component (as a generator needs one class per
+    media type), the copy then changed by `change`."""
+    old, new = _spec(), _spec()
+    for spec in (old, new):  # as the contract had it: one component under both media types
+        spec["paths"]["/api/oauth/token"]["post"]["requestBody"]["content"][
+            "application/x-www-form-urlencoded"]["schema"] = {"$ref": "#/components/schemas/TokenRequest"}
+    schemas = new["components"]["schemas"]
+    schemas["TokenRequestCopy"] = {**copy.deepcopy(schemas["TokenRequest"]), "title": "Copy", "description": "x"}
+    new["paths"]["/api/oauth/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"][
+        "schema"] = {"$ref": "#/components/schemas/TokenRequestCopy"}
+    if change == "newly required":
+        schemas["TokenRequestCopy"]["required"].append("scope")
+    elif change == "type changed":
+        schemas["TokenRequestCopy"]["properties"]["client_id"]["type"] = "integer"
+    elif change == "dangling":
+        del schemas["TokenRequestCopy"]
+    return checker.openapi_changes(old, new)
+
+
+def test_a_ref_renamed_to_an_equal_component_passes_a_narrower_one_fails():
+    assert _renamed_body_ref(None) == []
+    for change in ("newly required", "type changed", "dangling"):
+        assert _renamed_body_ref(change), change
+
+
 @pytest.mark.parametrize("change", [
     "removed path", "removed method", "removed response", "removed property", "removed parameter",
     "new required parameter", "parameter made required", "new required body field", "enum value removed",

@@ -42,7 +42,8 @@ async def test_contract_operations_so_far(api):
     assert paths["/api/users"]["post"]["responses"]["201"]
     assert paths["/api/users/{user_id}"]["delete"]["responses"]["204"]
     assert paths["/api/users"]["get"]["security"] == [{"OAuth2": []}]
-    assert {p["name"] for p in paths["/api/users"]["get"]["parameters"]} == {"page", "per_page"}
+    assert {p.get("name") for p in paths["/api/users"]["get"]["parameters"]} == {"page", "per_page", None}
+    assert paths["/api/users"]["get"]["parameters"][-1] == {"$ref": "#/components/parameters/RequestId"}
 
 
 REFERENCE_TAGS = ["Public & Health", "Authentication", "Users", "Profile", "Checkout", "Home", "Playlists",
@@ -59,9 +60,9 @@ async def test_tags_in_the_reference_order_with_its_texts(api):
     assert ops["listUsers"]["description"].startswith("Returns a paginated list of users.")
     assert ops["streamTrack"]["description"].startswith("Returns an HLS manifest from the streaming server")
     assert ops["mintUserDelegationToken"]["tags"] == ["Authentication", "Users"]  # listed under both, as there
-    udt = {p["name"]: p for p in ops["mintUserDelegationToken"]["parameters"]}["user_id"]
+    udt = {p.get("name"): p for p in ops["mintUserDelegationToken"]["parameters"]}["user_id"]
     assert udt["description"] == "ID of the end user for whom the UDT is issued." and udt["schema"]["format"] == "uuid"
-    home = {p["name"]: p for p in ops["getHome"]["parameters"]}["X-Tenant"]
+    home = {p.get("name"): p for p in ops["getHome"]["parameters"]}["X-Tenant"]
     assert home["example"] == "acme-records"
 
 
@@ -181,3 +182,90 @@ async def test_graphiql_example_operations_run(api, tenant):
     assert r.status_code == 200 and r.json()["data"]["searchTracks"]["results"], r.text
     r = await api.http.post("/graphql", json={"query": DEFAULT_DOCUMENT, "operationName": "Heartbeat"})
     assert r.json()["data"]["heartbeat"]
+
+
+# --------------------------------------------------------------------------- what generated clients need (issue 18)
+
+
+def _components(spec):
+    return spec["components"]["schemas"]
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+async def test_servers_license_and_no_made_up_titles(api):
+    spec = (await api.http.get("/openapi.json")).json()
+    assert spec["servers"] and spec["info"]["license"]["name"]
+    for name, schema in _components(spec).items():
+        for prop_name, prop in schema.get("properties", {}).items():
+            # Pydantic's titles from field names ("Pm Type") made Redoc print "Pm Type (string) or Pm Type (null)".
+            assert "title" not in prop and all("title" not in branch for branch in prop.get("anyOf", [])), \
+                f"{name}.{prop_name}"
+
+
+async def test_every_property_is_described_with_the_references_texts_and_limits(api):
+    spec = (await api.http.get("/openapi.json")).json()
+    schemas = _components(spec)
+    missing = [f"{name}.{p}" for name, s in schemas.items() for p, prop in s.get("properties", {}).items()
+               if not prop.get("description")]
+    assert not missing, f"properties without a description: {missing}"
+    props = lambda name: schemas[name]["properties"]  # noqa: E731
+    assert props("UdtRequest")["deviceId"]["description"] == "Unique identifier of the device the UDT is bound to."
+    assert props("TrackRef")["track_id"]["description"] == "ID of the track to add."
+    assert props("OtpRequest")["tenant"]["description"].startswith("Tenant slug")
+    assert props("OtpRequest")["email"]["maxLength"] == 255 and props("OtpRequest")["email"]["format"] == "email"
+    assert props("OtpRequest")["locale"]["description"].startswith("Preferred language")
+    assert props("CheckoutInput")["product_slug"]["description"] == "Slug of the subscription product to checkout"
+    for url in ("success_url", "cancel_url"):
+        assert props("CheckoutInput")[url]["anyOf"][0]["format"] == "uri"
+        assert "allowed redirect URL patterns" in props("CheckoutInput")[url]["description"]
+
+
+async def test_no_operation_repeats_its_first_sentence(api):
+    spec = (await api.http.get("/openapi.json")).json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            paragraphs = op["description"].split("\n\n")
+            first = paragraphs[0].rstrip(".")
+            assert not any(p.startswith(first) for p in paragraphs[1:]), f"{method.upper()} {path}"
+
+
+async def test_catalog_and_home_answers_declare_their_fields(api):
+    spec = (await api.http.get("/openapi.json")).json()
+    ops = {op["operationId"]: op for ops in spec["paths"].values() for op in ops.values()}
+    catalog = [op for op in ops.values() if op["tags"][0] in {"Artists", "Releases", "Tracks"}]
+    assert len(catalog) == 11
+    for op in catalog:
+        schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema["properties"] and schema["required"] and schema["additionalProperties"] is True, op["operationId"]
+    track = _components(spec)["CatalogTrack"]
+    assert track["additionalProperties"] is True and "streamId" in track["properties"]
+    assert ops["getTrack"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["track"] == {
+        "$ref": "#/components/schemas/CatalogTrack"}
+    home = ops["getHome"]["responses"]["200"]["content"]["application/json"]["schema"]
+    items = home["properties"]["modules"]["items"]["properties"]["items"]
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in items["items"]["anyOf"]} == {
+        "HomeBannerOut", "HomePlaylistOut", "CatalogTrack", "CatalogRelease", "CatalogArtist"}
+    # Every array says what it holds (openapi-python-client cannot read an array without `items`).
+    assert all("items" in node for node in _walk(spec) if node.get("type") == "array")
+
+
+async def test_a_body_read_from_several_media_types_has_a_component_for_each(api):
+    spec = (await api.http.get("/openapi.json")).json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            refs = [m["schema"]["$ref"] for m in op.get("requestBody", {}).get("content", {}).values()]
+            assert len(refs) == len(set(refs)), f"{method.upper()} {path}: one component under several media types"
+    token = spec["paths"]["/api/oauth/token"]["post"]["requestBody"]["content"]
+    form = _components(spec)["TokenRequestForm"]
+    assert token["application/x-www-form-urlencoded"]["schema"] == {"$ref": "#/components/schemas/TokenRequestForm"}
+    assert {k: v for k, v in form.items() if k != "title"} == {
+        k: v for k, v in _components(spec)["TokenRequest"].items() if k != "title"}

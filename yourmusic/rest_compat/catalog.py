@@ -9,6 +9,9 @@ from starlette.responses import Response
 
 from yourmusic.resolvers import catalog
 from yourmusic.resolvers.streaming import with_stream_ids
+from yourmusic.rest_compat.catalog_shapes import (CatalogArtist, CatalogArtistPage, CatalogRelease,
+                                                  CatalogReleaseBatch, CatalogReleasePage, CatalogTrack,
+                                                  CatalogTrackBatch, envelope, search)
 from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Handler, Operation
 from yourmusic.rest_compat.names import CATALOG, contract_input
 from yourmusic.rest_compat.responses import JSONResponse
@@ -26,8 +29,24 @@ TrackBatch = contract_input(svc.TrackBatch, "TrackBatch", CATALOG)
 
 _UPSTREAM = (401, 403, 404, 422, 502, 504)
 _ANY = (OAUTH2, UDT)
-_PASS_THROUGH = {"type": "object", "description": "The aggregator's JSON (7digital API 1.2 style), passed through.",
-                 "additionalProperties": True}
+_PAGE = {"page": {"type": "integer", "description": "1-based page number."},
+         "pageSize": {"type": "integer", "description": "Items per page (10..50)."},
+         "totalItems": {"type": "integer", "description": "How many tracks all pages hold together."}}
+# Each operation's answer: the envelope the reference documents around the aggregator's objects.
+RESPONSES: dict[str, dict] = {
+    "searchArtists": search(CatalogArtist),
+    "browseArtists": envelope("artists", artists=CatalogArtistPage),
+    "getArtist": envelope("artist", artist=CatalogArtist),
+    "getArtistReleases": envelope("releases", releases=CatalogReleasePage),
+    "searchReleases": search(CatalogRelease),
+    "getReleasesBatch": envelope("items", items=CatalogReleaseBatch),
+    "getRelease": envelope("release", release=CatalogRelease),
+    "getReleaseTracks": envelope("tracks", **_PAGE, tracks={"type": "array", "items": CatalogTrack,
+                                                           "description": "The tracks of this page, in order."}),
+    "searchTracks": search(CatalogTrack),
+    "getTracksBatch": envelope("items", items=CatalogTrackBatch),
+    "getTrack": envelope("track", track=CatalogTrack),
+}
 _STATUS = {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["up", "down"]}}}
 
 
@@ -71,7 +90,7 @@ def _op(method_path: str, handler, op_id: str, summary: str, tag: str, graphql: 
         description: str = "") -> Operation:
     _, path = method_path.split(" ", 1)
     return Operation(("GET",), path, handler, op_id, summary, tag, graphql, auth=_ANY, query=query,
-                     response=_PASS_THROUGH, errors=_UPSTREAM, description=description)
+                     response=RESPONSES[op_id], errors=_UPSTREAM, description=description)
 
 
 # Literal routes (search, browse, batch) come before the {id} routes they would otherwise match.

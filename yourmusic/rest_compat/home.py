@@ -6,9 +6,11 @@ import hashlib
 from typing import Any
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from yourmusic.resolvers import home
+from yourmusic.rest_compat.catalog_shapes import CatalogArtist, CatalogRelease, CatalogTrack
 from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Operation
 from yourmusic.rest_compat.names import PLAYLIST, contract_shape
 from yourmusic.rest_compat.responses import JSONResponse
@@ -18,6 +20,34 @@ from yourmusic.services.playlists import PlaylistCard
 
 # A playlist item of the page: the contract's playlist with its `track_count`.
 HomePlaylistOut = contract_shape(PlaylistCard, "HomePlaylistOut", PLAYLIST)
+
+
+class HomeLinkOut(BaseModel):
+    """What a banner links to."""
+
+    kind: str = Field(json_schema_extra={"enum": ["release", "artist", "playlist"]},
+                      description="`release`, `artist` or `playlist`.")
+    id: str = Field(description="The release's or artist's id (the aggregator's), or the playlist's (UUID).")
+
+
+class HomeBannerOut(BaseModel):
+    """The item of a `hero` module: a banner and what it links to."""
+
+    model_config = ConfigDict(extra="allow")
+    title: str = Field(description="The banner's heading.")
+    subtitle: str | None = Field(None, description="A second line.")
+    image: str | None = Field(None, description="Absolute http(s) URL of the image; the target's image when none "
+                                                "was set.")
+    link: HomeLinkOut = Field(description="What the banner links to.")
+    target: HomePlaylistOut | CatalogRelease | CatalogArtist | None = Field(  # type: ignore[valid-type]
+        None, description="The linked playlist, or the aggregator's release or artist.")
+
+
+_ITEMS = {"type": "array", "description": "The module's items, by its `type`: hero, one HomeBannerOut; "
+                                          "release_carousel and new_releases, CatalogRelease; track_list, "
+                                          "CatalogTrack; artist_grid, CatalogArtist; public_playlists and "
+                                          "your_playlists, HomePlaylistOut. Catalog items come from the aggregator.",
+          "items": {"anyOf": [HomeBannerOut, HomePlaylistOut, CatalogTrack, CatalogRelease, CatalogArtist]}}
 
 _PAGE = {
     "type": "object",
@@ -31,7 +61,7 @@ _PAGE = {
                                                               "type": {"enum": list(svc.MODULE_TYPES)},
                                                               "title": {"type": "string"},
                                                               "position": {"type": "integer"},
-                                                              "items": {"type": "array"}}}},
+                                                              "items": _ITEMS}}},
     },
 }
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
 
 from yourmusic import __version__
 from yourmusic import errors as E
 from yourmusic.rest_compat.core import JSON, OAUTH2, UDT, Operation
-from yourmusic.rest_compat.reference import HEADER_PARAMS, PATH_PARAMS, QUERY_PARAMS, REFERENCE, TAGS, Doc
+from yourmusic.rest_compat.reference import (FIELDS, HEADER_PARAMS, PATH_PARAMS, QUERY_PARAMS, REFERENCE, TAGS,
+                                             Doc)
 
 # The reference's tags in its order (Public & Health ... Streaming), then ours (Billing).
 TAG_ORDER = list(TAGS)
@@ -64,15 +67,82 @@ _COMMON_SCHEMAS: dict[str, Any] = {
 }
 
 
-def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any], mode: str) -> dict[str, Any]:
-    if isinstance(model, dict):
-        return model
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)  # type: ignore[arg-type]
-    for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, definition)
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", model.__name__)
+# Every operation reads the caller's request id (README, "Operations"); one shared definition.
+REQUEST_ID = "RequestId"
+_REQUEST_ID_PARAM = {
+    "name": "X-Request-Id", "in": "header", "required": False,
+    "description": "Your id for this request (1-128 characters of `A-Za-z0-9._-`): echoed in the response's "
+                   "`X-Request-Id` and on every log line of the request. Absent or malformed: the server makes one "
+                   "(32 hex digits).",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"},
+}
+
+
+class _ContractSchema(GenerateJsonSchema):
+    """Pydantic's JSON Schema without the titles it makes up from field names ("Pm Type"): Redoc showed
+    them as "Pm Type (string) or Pm Type (null)". Components keep their names as titles."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def _component(model: type[BaseModel], components: dict[str, Any], mode: str, name: str | None = None) -> str:
+    """Register `model` (and the models it refers to) as components; its component name."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode,  # type: ignore[arg-type]
+                                     schema_generator=_ContractSchema)
+    for def_name, definition in schema.pop("$defs", {}).items():
+        components.setdefault(def_name, definition)
+    name = name or re.sub(r"[^A-Za-z0-9_.-]", "_", model.__name__)
+    if name != schema.get("title"):
+        schema["title"] = name
     components.setdefault(name, schema)
-    return {"$ref": f"#/components/schemas/{name}"}
+    return name
+
+
+def _schema(model: type[BaseModel] | dict[str, Any], components: dict[str, Any], mode: str) -> dict[str, Any]:
+    """A model as a `$ref` to its component. A schema written as a dict is used in place, each model class
+    inside it (`{"items": CatalogTrack}`) replaced by a `$ref` to its component."""
+    if isinstance(model, dict):
+        return _resolve_models(model, components, mode)
+    return {"$ref": f"#/components/schemas/{_component(model, components, mode)}"}
+
+
+def _resolve_models(node: Any, components: dict[str, Any], mode: str) -> Any:
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return {"$ref": f"#/components/schemas/{_component(node, components, mode)}"}
+    if isinstance(node, dict):
+        return {key: _resolve_models(value, components, mode) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolve_models(value, components, mode) for value in node]
+    return node
+
+
+def _describe_fields(components: dict[str, Any]) -> None:
+    """The reference's (and this service's) descriptions of JSON fields (`FIELDS`: `Component.field` first,
+    then `field`) on every component property that carries none of its own."""
+    for name, schema in components.items():
+        for prop_name, prop in schema.get("properties", {}).items():
+            text = FIELDS.get(f"{name}.{prop_name}") or FIELDS.get(prop_name)
+            if text and "description" not in prop:
+                prop["description"] = text
+
+
+def _body_schemas(op: Operation, components: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The body's schema per media type. A body read from several media types gets a component per media
+    type beyond the first (`TokenRequestForm`): the same component under two media types makes
+    openapi-python-client emit a function whose branches cannot tell them apart."""
+    assert op.body is not None
+    base = _component(op.body, components, "validation")
+    out = {}
+    for i, kind in enumerate(op.consumes):
+        name = base if i == 0 else f"{base}{_MEDIA_SUFFIX.get(kind, str(i))}"
+        if name not in components:
+            components[name] = {**copy.deepcopy(components[base]), "title": name}
+        out[kind] = {"$ref": f"#/components/schemas/{name}"}
+    return out
+
+
+_MEDIA_SUFFIX = {"application/x-www-form-urlencoded": "Form"}
 
 
 def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any]]:
@@ -96,14 +166,17 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
             if name in QUERY_PARAMS and "description" not in prop:
                 param["description"] = QUERY_PARAMS[name]
             params.append(param)
+    params.append({"$ref": f"#/components/parameters/{REQUEST_ID}"})
     return params
 
 
 def _description(op: Operation, doc: Doc) -> str:
-    """The reference's text first, then this service's own notes (unless they already include it)."""
+    """The reference's text first, then this service's own notes, unless they already include it or
+    begin with it (a note that goes on from the reference's sentence replaces it, not repeats it)."""
     if not doc.description:
         return op.description
-    if not op.description or doc.description in op.description:
+    if not op.description or doc.description in op.description or op.description.startswith(
+            doc.description.rstrip(".")):
         return op.description or doc.description
     return f"{doc.description}\n\n{op.description}"
 
@@ -201,9 +274,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if params:
         out["parameters"] = params
     if op.body is not None:
-        schema = _schema(op.body, components, "validation")
         content: dict[str, Any] = {}
-        for kind in op.consumes:  # anything else is a 415
+        for kind, schema in _body_schemas(op, components).items():  # any other media type is a 415
             content[kind] = {"schema": schema}
             if doc.request is not None and (kind == JSON or isinstance(doc.request, dict)):
                 content[kind]["example"] = doc.request
@@ -259,6 +331,7 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             if i:  # an alias method (PUT beside PATCH) needs its own unique operationId
                 doc["operationId"] = f"{op.operation_id}{method.capitalize()}"
             paths.setdefault(op.path, {})[method.lower()] = doc
+    _describe_fields(components)
     used_tags = {op.tag for op in operations}
     return {
         "openapi": "3.1.0",
@@ -267,11 +340,15 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             "version": __version__,
             "description": "API for YourMusic streaming service. Provides endpoints for user management, "
             "music catalog access, and streaming. Every operation has a GraphQL twin (`x-graphql`) at /graphql.",
+            "license": {"name": "Proprietary"},  # no open-source licence: all rights reserved
         },
+        # Relative: the server that serves this document (`./dev serve`: http://127.0.0.1:8000).
+        "servers": [{"url": "/", "description": "This server"}],
         "tags": [{"name": t, "description": TAGS[t]} for t in TAG_ORDER if t in used_tags],
         "paths": paths,
         "components": {
             "schemas": components,
+            "parameters": {REQUEST_ID: _REQUEST_ID_PARAM},
             "securitySchemes": {
                 OAUTH2: {
                     "type": "oauth2",

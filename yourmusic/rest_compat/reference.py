@@ -62,6 +62,126 @@ QUERY_PARAMS: dict[str, str] = {
     "with": "Relationships to include in the response.",
 }
 
+# JSON fields of bodies and answers, by name (`Component.field` where a name means different things): the
+# reference's texts where it has one, else this service's. Applied to component properties without a
+# description of their own (the models' own `Field(description=...)` come first).
+FIELDS: dict[str, str] = {
+    # errors
+    "Error.message": "What went wrong, for people; do not parse it.",
+    "Error.code": "The error code to branch on (`NOT_FOUND`, `VALIDATION_FAILED`, ...); GraphQL errors carry the "
+                  "same in `extensions.code`.",
+    "ValidationError.message": "`The given data was invalid.`",
+    "ValidationError.errors": "The invalid fields, each with its messages (the contract's field names; "
+                              "`items.0.track_id` for a list item).",
+    "OAuthError.error": "RFC 6749 §5.2 error code: `invalid_request`, `invalid_client` or `unsupported_grant_type`.",
+    "OAuthError.error_description": "What went wrong, for people.",
+    # tokens
+    "HeartbeatOut.time": "Server time in UTC (ISO 8601).",
+    "grant_type": "Only `client_credentials`.",
+    "client_id": "The client's id (from `yourmusic client create`).",
+    "client_secret": "The client's secret (shown once at creation). Leave it out when authenticating with HTTP "
+                     "Basic.",
+    "access_token": "The bearer token (a JWT) to send as `Authorization: Bearer <token>`.",
+    "token_type": "Always `Bearer`.",
+    "ClientTokenOut.expires_in": "Seconds until the token expires (CLIENT_TOKEN_TTL, default 3600).",
+    "DelegationTokenOut.expires_in": "Seconds until the UDT expires (UDT_TTL, default 600).",
+    "SessionOut.expires_in": "Seconds until the access token expires (SESSION_ACCESS_TTL, default 3600).",
+    "DelegationTokenOut.token": "The UDT: a bearer token (a JWT) for this user on this device.",
+    "deviceId": "Unique identifier of the device the UDT is bound to.",
+    "device_id": "Unique identifier of the device the session is bound to (chosen by the app).",
+    # pagination (Laravel)
+    "PageLinks.first": "URL of the first page.",
+    "PageLinks.last": "URL of the last page.",
+    "PageLinks.prev": "URL of the previous page; null on the first.",
+    "PageLinks.next": "URL of the next page; null on the last.",
+    "current_page": "This page's 1-based number.",
+    "PageMetaOut.from": "1-based index of this page's first item; null when the page is empty.",
+    "last_page": "The last page's number (1 when there are no items).",
+    "PageMetaOut.path": "This listing's URL without a query.",
+    "per_page": "Items per page (1..100).",
+    "PageMetaOut.to": "1-based index of this page's last item; null when the page is empty.",
+    "total": "How many items all pages hold together.",
+    "data": "The items of this page.",
+    "links": "URLs of the first, last, previous and next pages.",
+    "meta": "Page numbers and totals.",
+    # users
+    "id": "Unique identifier (UUID).",
+    "first_name": "Given name (1..255 characters).",
+    "last_name": "Family name (1..255 characters).",
+    "email": "Email address, unique in the tenant (case-insensitive).",
+    "date_of_birth": "Date of birth (YYYY-MM-DD), in the past.",
+    "UserOut.status": "Subscription state: `SUBSCRIBED` (may stream), `UNSUBSCRIBED` or `PAST_DUE` (a renewal "
+                      "payment failed).",
+    "subscription_ends_at": "When the paid period ends (UTC); null without a subscription.",
+    "pm_type": "Brand of the payment card on file (`visa`); null when none.",
+    "pm_last_four": "Last four digits of that card; null when none.",
+    "created_at": "When it was created (UTC, ISO 8601).",
+    "updated_at": "When it last changed (UTC, ISO 8601).",
+    # passwordless
+    "OtpRequest.tenant": "Tenant slug that scopes OTP issuance and verification.",
+    "OtpRequest.email": "Email address to send the one-time code to.",
+    "OtpRequest.locale": "Preferred language for the OTP email (en, nl, fr). Defaults to en if omitted.",
+    "tenant": "Tenant slug that scopes OTP issuance and verification.",
+    "OtpAuthenticate.email": "The email address the code was sent to.",
+    "code": "The one-time code from the email, as typed.",
+    "MessageOut.message": "A confirmation to show; the same whether or not the address has an account.",
+    "OnboardingOut.email": "The verified address the new account will have.",
+    "refresh_token": "The session's refresh token (single use: each refresh answers a new one).",
+    "SessionOut.user": "The signed-in user.",
+    "onboarding_token": "The token `authenticate` answered for an address without an account (single use).",
+    # checkout and billing
+    "product_slug": "Slug of the subscription product to checkout",
+    "CheckoutInput.success_url": "Optional custom redirect URL for successful payment. Must match one of the "
+                                 "configured allowed redirect URL patterns. If not provided, the default "
+                                 "success_url is used.",
+    "CheckoutInput.cancel_url": "Optional custom redirect URL for cancelled payment. Must match one of the "
+                                "configured allowed redirect URL patterns. If not provided, the default cancel_url "
+                                "is used.",
+    "CheckoutSessionOut.id": "Stripe's Checkout session id (`cs_...`).",
+    "CheckoutSessionOut.url": "The Stripe-hosted payment page: send the user's browser there.",
+    "slug": "Unique in the tenant: lowercase letters, digits and `-` (1..64 characters).",
+    "ProductCreate.name": "Display name (1..255 characters).",
+    "ProductUpdate.name": "Display name (1..255 characters).",
+    "ProductOut.name": "Display name.",
+    "stripe_price_id": "The Stripe price id it sells (`price_...`).",
+    "active": "Only active products can be checked out.",
+    "redirect_patterns": "Absolute http(s) URLs checkout may send users back to: scheme, host and port exactly, "
+                         "the path a prefix or, with `*`, a wildcard (at most 50).",
+    "success_url": "Default URL after a successful payment; null: none (checkout must then name one).",
+    "cancel_url": "Default URL after a cancelled payment; null: none (checkout must then name one).",
+    "StripeEventIn.id": "Stripe's event id (`evt_...`); an event is applied once.",
+    "StripeEventIn.type": "The event type (`checkout.session.completed`, `customer.subscription.updated`, ...).",
+    "StripeEventIn.created": "When Stripe created the event (Unix seconds).",
+    "StripeEventIn.data": "The event's object (`data.object`).",
+    "WebhookOut.received": "Always true: the event was accepted.",
+    "WebhookOut.status": "What became of it: `processed`, `duplicate` (seen before) or `ignored`.",
+    "origins": "Web origins (`scheme://host[:port]`, http or https, no path), at most 20, sorted.",
+    # home
+    "HomePageInput.title": "The page's title (1..255 characters).",
+    "HomePageInput.modules": "The modules in order (at most 30); which fields a module takes depends on its "
+                             "`type`: hero (`title`, `subtitle`, `image`, `link` {kind, id}), release_carousel "
+                             "(`release_ids`), track_list (`track_ids`), artist_grid (`artist_ids`), new_releases "
+                             "(`artist_id` or `query`, `limit`), public_playlists (`playlist_ids`), your_playlists "
+                             "(`limit`); each list holds 1..50 ids.",
+    # playlists
+    "tenant_id": "The tenant's id (UUID).",
+    "user_id": "The owner's user id (UUID).",
+    "playlist_id": "The playlist's id (UUID).",
+    "playlist_name": "The playlist's name (1..255 characters).",
+    "public": "True: every user of the tenant may read it. Default false.",
+    "track_count": "Number of tracks in the playlist.",
+    "track_id": "ID of the track to add.",
+    "PlaylistTrackOut.track_id": "The catalog track's id (the aggregator's).",
+    "PlayReportOut.track_id": "The catalog track's id (the aggregator's).",
+    "PlaylistTrackOut.id": "The entry's id (UUID): use it to move or remove the entry.",
+    "order": "1-based position in the playlist (past the end means last).",
+    "tracks": "The playlist's whole new track list, in order (at most 100).",
+    # streaming
+    "stream_id": "The stream's id (UUID): a catalog track's `streamId`.",
+    "play_mode": "How it was listened to: `online`, `offline` or `online-cached`.",
+    "played_at": "When the play started (ISO 8601 with a timezone).",
+}
+
 HEADER_PARAMS: dict[str, dict[str, Any]] = {
     "X-Tenant": {"description": "Tenant slug (e.g. acme-records). Required when unauthenticated; ignored when "
                                 "authenticated.", "example": "acme-records"},

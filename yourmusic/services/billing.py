@@ -25,7 +25,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from tortoise.exceptions import IntegrityError
@@ -218,12 +218,16 @@ def is_entitled(user: User, now: datetime | None = None) -> bool:
 # --------------------------------------------------------------------------- checkout
 
 
+# An absolute URL (checked against the tenant's patterns by `redirects`), documented as `uri`.
+RedirectUrl = Annotated[str, Field(max_length=redirects.MAX_URL, json_schema_extra={"format": "uri"})]
+
+
 class CheckoutInput(Input):
     """What a user wants to buy, and where Stripe sends them back (unset: the tenant's defaults)."""
 
     product_slug: str = Field(min_length=1, max_length=64)
-    success_url: str | None = Field(default=None, max_length=redirects.MAX_URL)
-    cancel_url: str | None = Field(default=None, max_length=redirects.MAX_URL)
+    success_url: RedirectUrl | None = None
+    cancel_url: RedirectUrl | None = None
 
 
 class CheckoutSession(BaseModel):

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, EmailStr, StringConstraints
+from pydantic import BeforeValidator, EmailStr, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from yourmusic.errors import ValidationFailed
@@ -50,7 +50,7 @@ def _at_most(n: int):  # noqa: ANN202
 
 
 TenantSlug = Name
-Email = Annotated[EmailStr, _at_most(255)]
+Email = Annotated[EmailStr, _at_most(255), Field(json_schema_extra={"maxLength": 255})]  # documented too
 Locale = Literal["en", "nl", "fr"]
 
 
