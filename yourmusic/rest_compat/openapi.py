@@ -340,7 +340,8 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             "version": __version__,
             "description": "API for YourMusic streaming service. Provides endpoints for user management, "
             "music catalog access, and streaming. Every operation has a GraphQL twin (`x-graphql`) at /graphql.",
-            "license": {"name": "Proprietary"},  # no open-source licence: all rights reserved
+            # No open-source licence: all rights reserved (an SPDX reference of our own).
+            "license": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
         },
         # Relative: the server that serves this document (`./dev serve`: http://127.0.0.1:8000).
         "servers": [{"url": "/", "description": "This server"}],
