@@ -11,7 +11,7 @@ from yourmusic.resolvers import catalog
 from yourmusic.resolvers.streaming import with_stream_ids
 from yourmusic.rest_compat.catalog_shapes import (CatalogArtist, CatalogArtistPage, CatalogRelease,
                                                   CatalogReleaseBatch, CatalogReleasePage, CatalogTrack,
-                                                  CatalogTrackBatch, envelope, search)
+                                                  CatalogTrackBatch, envelope, paged, search)
 from yourmusic.rest_compat.core import OAUTH2, UDT, Call, Handler, Operation
 from yourmusic.rest_compat.names import CATALOG, contract_input
 from yourmusic.rest_compat.responses import JSONResponse
@@ -29,9 +29,6 @@ TrackBatch = contract_input(svc.TrackBatch, "TrackBatch", CATALOG)
 
 _UPSTREAM = (401, 403, 404, 422, 502, 504)
 _ANY = (OAUTH2, UDT)
-_PAGE = {"page": {"type": "integer", "description": "1-based page number."},
-         "pageSize": {"type": "integer", "description": "Items per page (10..50)."},
-         "totalItems": {"type": "integer", "description": "How many tracks all pages hold together."}}
 # Each operation's answer: the envelope the reference documents around the aggregator's objects.
 RESPONSES: dict[str, dict] = {
     "searchArtists": search(CatalogArtist),
@@ -41,8 +38,8 @@ RESPONSES: dict[str, dict] = {
     "searchReleases": search(CatalogRelease),
     "getReleasesBatch": envelope("items", items=CatalogReleaseBatch),
     "getRelease": envelope("release", release=CatalogRelease),
-    "getReleaseTracks": envelope("tracks", **_PAGE, tracks={"type": "array", "items": CatalogTrack,
-                                                           "description": "The tracks of this page, in order."}),
+    "getReleaseTracks": paged("tracks", tracks={"type": "array", "items": CatalogTrack,
+                                                "description": "The tracks of this page, in order."}),
     "searchTracks": search(CatalogTrack),
     "getTracksBatch": envelope("items", items=CatalogTrackBatch),
     "getTrack": envelope("track", track=CatalogTrack),

@@ -97,23 +97,22 @@ class CatalogTrack(BaseModel):
                                                          "streamed.")
 
 
-class CatalogArtistPage(BaseModel):
-    """One page of artists."""
-
+class _CatalogPage(BaseModel):
     model_config = _OPEN
     page: int = Field(description="1-based page number.")
     pageSize: int = Field(description="Items per page (10..50).")
     totalItems: int = Field(description="How many items all pages hold together.")
+
+
+class CatalogArtistPage(_CatalogPage):
+    """One page of artists."""
+
     artists: list[CatalogArtist] = Field(description="The artists of this page.")
 
 
-class CatalogReleasePage(BaseModel):
+class CatalogReleasePage(_CatalogPage):
     """One page of releases."""
 
-    model_config = _OPEN
-    page: int = Field(description="1-based page number.")
-    pageSize: int = Field(description="Items per page (10..50).")
-    totalItems: int = Field(description="How many items all pages hold together.")
     releases: list[CatalogRelease] = Field(description="The releases of this page.")
 
 
@@ -147,6 +146,13 @@ def envelope(required: str, **properties: Any) -> dict[str, Any]:
     the one that always comes)."""
     return {"type": "object", "description": PASS_THROUGH, "additionalProperties": True, "required": [required],
             "properties": {"status": _STATUS, "version": _VERSION, **properties}}
+
+
+def paged(required: str, **properties: Any) -> dict[str, Any]:
+    """An envelope that is itself a page (`page`, `pageSize`, `totalItems`) of the `properties` given."""
+    page = _CatalogPage.model_json_schema()["properties"]
+    return envelope(required, **{name: {"type": "integer", "description": page[name]["description"]}
+                                 for name in ("page", "pageSize", "totalItems")}, **properties)
 
 
 def search(item: type[BaseModel]) -> dict[str, Any]:
