@@ -269,3 +269,30 @@ async def test_a_body_read_from_several_media_types_has_a_component_for_each(api
     assert token["application/x-www-form-urlencoded"]["schema"] == {"$ref": "#/components/schemas/TokenRequestForm"}
     assert {k: v for k, v in form.items() if k != "title"} == {
         k: v for k, v in _components(spec)["TokenRequest"].items() if k != "title"}
+
+
+async def test_live_catalog_and_home_answers_match_their_declared_schemas(api, tenant, upstream):
+    """The declared fields are what the aggregator (the bundled sandbox) and the server really answer."""
+    spec = (await api.http.get("/openapi.json")).json()
+    validate = _validator(spec)
+    calls = {
+        ("/api/artists/search", "?q=ac"), ("/api/artists/browse", "?letter=a"), ("/api/artists/{artist_id}", ""),
+        ("/api/artists/{artist_id}/releases", ""), ("/api/releases/search", "?q=rock"),
+        ("/api/releases/batch", "?releaseids=1,2,999999&showErrors=true"), ("/api/releases/{release_id}", ""),
+        ("/api/releases/{release_id}/tracks", ""), ("/api/tracks/search", "?q=rock"),
+        ("/api/tracks/batch", "?trackids=1,2,999999&showErrors=true"), ("/api/tracks/{track_id}", ""),
+    }
+    for template, query in sorted(calls):
+        r = await api.http.get(re.sub(r"{\w+}", "1", template) + query, headers=tenant.auth)
+        assert r.status_code == 200, (template, r.text)
+        schema = spec["paths"][template]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        validate(schema, r.json(), template)
+    await api.http.put("/api/home", headers=tenant.auth, json={"title": "Home", "modules": [
+        {"type": "hero", "title": "Featured", "link": {"kind": "release", "id": "1"}},
+        {"type": "track_list", "title": "Tracks", "track_ids": ["1", "2"]},
+        {"type": "artist_grid", "title": "Artists", "artist_ids": ["1"]},
+        {"type": "release_carousel", "title": "Releases", "release_ids": ["1"]}]})
+    home = await api.http.get("/api/home", headers=tenant.auth)
+    assert [m["type"] for m in home.json()["modules"]] == ["hero", "track_list", "artist_grid", "release_carousel"]
+    validate(spec["paths"]["/api/home"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+             home.json(), "/api/home")
