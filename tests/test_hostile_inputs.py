@@ -201,6 +201,8 @@ def rest_cases() -> Iterator[Any]:
                     yield pytest.param(op, method, ("body", leaf, bad),
                                        id=f"{method} {op.path} body.{'.'.join(map(str, leaf))} {label}")
             for param in spec.get("parameters", []):
+                if "$ref" in param:  # a shared parameter (#/components/parameters/...)
+                    param = openapi["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
                 where, name = param["in"], param["name"]
                 if where not in ("path", "query"):
                     continue
