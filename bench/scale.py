@@ -43,6 +43,7 @@ TENANTS = (("scale-1k", 1_000, 1_000), ("scale-100k", 100_000, 100_000), ("scale
 TRACK_PLAYLISTS = (100, 1_000, 10_000)  # entries of playlists 1, 2, 3 of the 1M tenant's first user
 OWNED = 20  # playlists 1..20 of every tenant belong to its first user (the caller of the playlist lists)
 KEYWORD = "rock"
+MISSING = "zzqx"  # matches no playlist: the search's cost when it finds nothing
 PER_PAGE = 15
 TRACK_PAGE = 100
 RUNS = 5
@@ -182,6 +183,8 @@ def cases(callers: dict[str, Caller]) -> list[tuple[str, str, int, object]]:
         out.append(("playlists", f"search last page ({last:,} of {found:,} found)", playlists,
                     lambda c=c, p=last: c.get(f"/api/playlists/search?keyword={KEYWORD}&page={p}&per_page={PER_PAGE}",
                                               True)))
+        out.append(("playlists", "search, no match", playlists,
+                    lambda c=c: c.get(f"/api/playlists/search?keyword={MISSING}&page=1&per_page={PER_PAGE}", True)))
     big = callers["scale-1m"]
     for n, size in enumerate(TRACK_PLAYLISTS, start=1):
         pid = playlist_id("scale-1m", n)

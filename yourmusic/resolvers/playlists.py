@@ -65,6 +65,12 @@ async def tracks(ctx: Context, playlist_id: uuid.UUID, offset: int = 0, limit: i
     return await svc.entries(found, offset, limit)
 
 
+async def entries_of(shown: Playlist, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
+    """The entries of a playlist row this request already read through a visibility check (`playlist`,
+    `my_playlists`, `search`, ...): no second read of the playlist."""
+    return await svc.entries(shown, offset, limit)
+
+
 async def add_track(ctx: Context, playlist_id: uuid.UUID, track: Submitted[svc.TrackRef]) -> PlaylistTrack:
     owned = await _owned(ctx, playlist_id)
     track_id = track.value().track_id

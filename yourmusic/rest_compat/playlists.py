@@ -84,7 +84,7 @@ async def get(call: Call) -> Response:
     found: Playlist = await playlists.playlist(call.ctx, call.id("playlist_id"))
     body = PlaylistOut.dump(found)
     if wanted == "tracks":
-        body["tracks"] = await _entries(call.ctx, await playlists.tracks(call.ctx, found.id))
+        body["tracks"] = await _entries(call.ctx, await playlists.entries_of(found))
     return JSONResponse(body)
 
 

@@ -61,13 +61,17 @@ class Playlist:
     track_count: int = D(description="Number of entries (0..10000).")
     created_at: datetime = D(description="When it was created (UTC).")
     updated_at: datetime = D(description="When it or its entries last changed (UTC).")
+    # The row, when this playlist was read through a visibility check in this request (not for values
+    # such as the home page's cards): its tracks are then read without reading the playlist again.
+    row: strawberry.Private[models.Playlist | None] = None
 
     @classmethod
     def of(cls, p: models.Playlist | svc.PlaylistCard) -> Playlist:
         """From a playlist row or value (the same attributes)."""
         return cls(id=strawberry.ID(str(p.id)), name=p.name, public=p.public,
                    owner=PlaylistOwner(id=strawberry.ID(str(p.user_id))),  # type: ignore[union-attr]
-                   track_count=p.track_count, created_at=p.created_at, updated_at=p.updated_at)
+                   track_count=p.track_count, created_at=p.created_at, updated_at=p.updated_at,
+                   row=p if isinstance(p, models.Playlist) else None)
 
     @strawberry.field(description="The entries in order, from `offset`; at most `limit`.")
     async def tracks(self, info: Info,
@@ -75,7 +79,10 @@ class Playlist:
                      limit: Annotated[int, A(description="Entries to return (0..500; larger values are cut "
                                                          "to 500).")] = 100) -> list[PlaylistTrack]:
         limit = max(0, min(limit, 500))
-        entries = await resolvers.tracks(info.context, entity_id(self.id), offset, limit)
+        if self.row is not None:
+            entries = await resolvers.entries_of(self.row, offset, limit)
+        else:
+            entries = await resolvers.tracks(info.context, entity_id(self.id), offset, limit)
         return [PlaylistTrack.of(e) for e in entries]
 
 

@@ -20,6 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from yourmusic.bulk import insert_all
 from yourmusic.errors import Forbidden, InvalidAuthToken, NotFound, ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import Page, PageArgs, paginate
@@ -165,10 +166,11 @@ async def _touch(playlist: Playlist, count: int) -> None:
 
 
 async def add_track(owned: Playlist, track_id: str) -> PlaylistTrack:
-    """Appends one entry; ValidationFailed (`track_id`) past MAX_TRACKS."""
+    """Appends one entry; ValidationFailed (`track_id`) past MAX_TRACKS. The count is the locked row's
+    `track_count` (kept by every edit in the same transaction), not a COUNT of the entries."""
     async with in_transaction():
         playlist = await _lock(owned)
-        count = await PlaylistTrack.filter(playlist_id=playlist.id).count()
+        count = playlist.track_count
         if count >= MAX_TRACKS:
             raise ValidationFailed.field("track_id", f"A playlist holds at most {MAX_TRACKS} tracks.")
         entry = await PlaylistTrack.create(playlist_id=playlist.id, track_id=track_id, position=count + 1)
@@ -177,16 +179,16 @@ async def add_track(owned: Playlist, track_id: str) -> PlaylistTrack:
 
 
 async def replace_tracks(owned: Playlist, track_ids: list[str]) -> list[PlaylistTrack]:
-    """Sets the whole list, positions 1..n in the order given; the new entries."""
+    """Sets the whole list, positions 1..n in the order given (one DELETE, one multi-row INSERT); the new
+    entries, as written (not read back)."""
     async with in_transaction():
         playlist = await _lock(owned)
         await PlaylistTrack.filter(playlist_id=playlist.id).delete()
         rows = [PlaylistTrack(id=uuid.uuid4(), playlist_id=playlist.id, track_id=t, position=i)
                 for i, t in enumerate(track_ids, start=1)]
-        if rows:
-            await PlaylistTrack.bulk_create(rows)
+        await insert_all(rows)
         await _touch(playlist, len(rows))
-    return await entries(playlist)
+    return rows
 
 
 async def _entry(playlist: Playlist, entry_id: uuid.UUID) -> PlaylistTrack:
@@ -205,7 +207,7 @@ async def remove_track(owned: Playlist, entry_id: uuid.UUID) -> None:
         await PlaylistTrack.filter(playlist_id=playlist.id, position__gt=entry.position).update(
             position=F("position") - 1
         )
-        await _touch(playlist, await PlaylistTrack.filter(playlist_id=playlist.id).count())
+        await _touch(playlist, playlist.track_count - 1)
 
 
 async def move_track(owned: Playlist, entry_id: uuid.UUID, position: int) -> PlaylistTrack:
@@ -213,7 +215,7 @@ async def move_track(owned: Playlist, entry_id: uuid.UUID, position: int) -> Pla
     async with in_transaction():
         playlist = await _lock(owned)
         entry = await _entry(playlist, entry_id)
-        count = await PlaylistTrack.filter(playlist_id=playlist.id).count()
+        count = playlist.track_count
         target = min(position, count)
         current = entry.position
         siblings = PlaylistTrack.filter(playlist_id=playlist.id).exclude(id=entry.id)
