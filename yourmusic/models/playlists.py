@@ -18,6 +18,9 @@ class Playlist(Model):
         "models.User", related_name="playlists", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=255)
+    # `services.textsearch.fold(name)`, written with the name: what search matches keywords against
+    # (PostgreSQL: a pg_trgm GIN index, migration 0009). Text: folding may lengthen a name ("ß" -> "ss").
+    search_name = fields.TextField(default="", db_default="")
     public = fields.BooleanField(default=False)
     track_count = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -25,6 +25,7 @@ from yourmusic.errors import Forbidden, InvalidAuthToken, NotFound, ValidationFa
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import Page, PageArgs, paginate
 from yourmusic.services.scoping import of_tenant
+from yourmusic.services.textsearch import fold
 from yourmusic.validation import Input, Name, given
 
 MAX_TRACKS = 10_000
@@ -109,7 +110,8 @@ async def get_owned(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: uuid.
 async def create(tenant_id: uuid.UUID, user_id: uuid.UUID, new: NewPlaylist) -> Playlist:
     """The user's new, empty playlist."""
     try:
-        return await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=new.name, public=new.public)
+        return await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=new.name, search_name=fold(new.name),
+                                     public=new.public)
     except IntegrityError:  # a user token of a user deleted since (found by schemathesis): the token is wrong
         raise InvalidAuthToken() from None
 
@@ -119,8 +121,10 @@ async def update(playlist: Playlist, update: PlaylistUpdate) -> Playlist:
     changes = given(update)
     if not changes:
         return playlist
+    if "name" in changes:
+        changes["search_name"] = fold(changes["name"])
     playlist.update_from_dict(changes)
-    await playlist.save(update_fields=["name", "public", "updated_at"])
+    await playlist.save(update_fields=[*changes, "updated_at"])
     return playlist
 
 
@@ -135,10 +139,13 @@ async def mine(tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[Playlist]:
 
 
 async def search(tenant_id: uuid.UUID, user_id: uuid.UUID, query: PlaylistSearch) -> Page[Playlist]:
-    """The user's own and the tenant's public playlists whose name contains the keyword, by name."""
+    """The user's own and the tenant's public playlists whose name contains the keyword, by name.
+
+    Contains means: the folded keyword (`textsearch.fold`: case, accents, Unicode forms) is a substring
+    of the folded name, the same on every database (PostgreSQL reads a trigram index for it)."""
     rows = (
         of_tenant(Playlist, tenant_id)
-        .filter(Q(user_id=user_id) | Q(public=True), name__icontains=query.keyword)
+        .filter(Q(user_id=user_id) | Q(public=True), search_name__contains=fold(query.keyword))
         .order_by("name", "id")
     )
     return await paginate(rows, query)
