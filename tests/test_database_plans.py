@@ -125,3 +125,32 @@ async def test_app_connections_plan_each_execution(app: Any) -> None:
 
     rows = await connections.get("default").execute_query_dict("SHOW plan_cache_mode")
     assert rows == [{"plan_cache_mode": "force_custom_plan"}]
+
+
+async def test_cursor_pages_seek_the_list_index(api: Api, tenant: TenantHandle, http: Any, upstream: Any,
+                                                database_url: str) -> None:
+    """A keyset page is one statement (no COUNT) that seeks the list's index to the cursor: no scan, no sort."""
+    for _ in range(3):
+        await api.create_user(tenant)
+    first = (await http.get("/api/users?cursor=&per_page=1", headers=tenant.auth)).json()
+    with sent_statements() as seen:
+        r = await http.get("/api/users", params={"cursor": first["meta"]["next_cursor"], "per_page": 1},
+                           headers=tenant.auth)
+    assert r.status_code == 200 and len(r.json()["data"]) == 1
+    await assert_indexed(database_url, seen, expected=1)
+    plan = await explain(database_url, *list_statements(seen)[0])
+    assert "created_at" in plan.split("Index Cond:", 1)[1].splitlines()[0], plan  # it seeks, not filters
+
+    user = await api.create_user(tenant)
+    token = await api.udt(tenant, user["id"])
+    pid = (await http.post("/api/playlists", json={"playlist_name": "p"}, headers=bearer(token))).json()["id"]
+    await http.post("/api/playlists", json={"playlist_name": "q"}, headers=bearer(token))
+    await http.put(f"/api/playlists/{pid}/tracks", json={"tracks": [{"track_id": "1"}, {"track_id": "2"}]},
+                   headers=bearer(token))
+    for path in ("/api/playlists", f"/api/playlists/{pid}/tracks"):
+        first = (await http.get(path, params={"cursor": "", "per_page": 1}, headers=bearer(token))).json()
+        with sent_statements() as seen:
+            r = await http.get(path, params={"cursor": first["meta"]["next_cursor"], "per_page": 1},
+                               headers=bearer(token))
+        assert r.status_code == 200 and len(r.json()["data"]) == 1, r.text
+        await assert_indexed(database_url, seen, expected=1)

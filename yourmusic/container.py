@@ -14,6 +14,7 @@ from yourmusic.integrations.mail import MailDispatcher, build_sender
 from yourmusic.services.revocation import RevocationChecks
 from yourmusic.integrations.streaming.client import StreamingClient, StreamingConfig
 from yourmusic.integrations.stripe.client import StripeConfig, StripeGateway
+from yourmusic.pagination import Cursors
 from yourmusic.security.otp import OtpHasher, otp_hash_key
 from yourmusic.security.secrets import derive_key
 from yourmusic.security.stream_links import LABEL as STREAM_LINK_LABEL
@@ -89,6 +90,9 @@ def forward_policy(settings: Settings) -> ForwardPolicy:
     )
 
 
+CURSOR_KEY_LABEL = b"yourmusic/cursor-key/v1"
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -105,6 +109,7 @@ class Container:
     cors: OriginDirectory = field(init=False)  # every tenant's CORS origins, for the middleware
     revocations: RevocationChecks = field(init=False)  # revoked clients and tenants: their tokens fail
     stripe: StripeGateway
+    cursors: Cursors  # signs the keyset cursors of every list (a key derived from the signing key)
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
@@ -143,6 +148,7 @@ class Container:
             passwordless=passwordless,
             streaming=streaming_service(settings, cache, keys),
             stripe=StripeGateway(stripe_config(settings)),
+            cursors=Cursors(derive_key(keys, CURSOR_KEY_LABEL)),
         )
 
     def __post_init__(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from yourmusic.context import Context
 from yourmusic.errors import NotFound
 from yourmusic.models import Playlist, PlaylistTrack
-from yourmusic.pagination import Page
+from yourmusic.pagination import CursorArgs, CursorPage, Page, walked
 from yourmusic.services import playlists as svc
 from yourmusic.validation import Submitted
 
@@ -33,6 +33,16 @@ async def _owned(ctx: Context, playlist_id: uuid.UUID) -> Playlist:
 async def my_playlists(ctx: Context) -> list[Playlist]:
     me = await ctx.user()
     return await svc.mine(me.tenant_id, me.user_id)
+
+
+async def walk_my_playlists(ctx: Context, args: Submitted[CursorArgs]) -> CursorPage[Playlist]:
+    me = await ctx.user()
+    return await walked(args, lambda a: svc.walk_mine(me.tenant_id, me.user_id, a, ctx.container.cursors))
+
+
+async def walk_search(ctx: Context, query: Submitted[svc.PlaylistSearchWalk]) -> CursorPage[Playlist]:
+    me = await ctx.user()
+    return await walked(query, lambda q: svc.walk_search(me.tenant_id, me.user_id, q, ctx.container.cursors))
 
 
 async def search(ctx: Context, query: Submitted[svc.PlaylistSearch]) -> Page[Playlist]:
@@ -69,6 +79,17 @@ async def entries_of(shown: Playlist, offset: int = 0, limit: int | None = None)
     """The entries of a playlist row this request already read through a visibility check (`playlist`,
     `my_playlists`, `search`, ...): no second read of the playlist."""
     return await svc.entries(shown, offset, limit)
+
+
+async def walk_tracks(ctx: Context, playlist_id: uuid.UUID, args: Submitted[CursorArgs]) -> CursorPage[PlaylistTrack]:
+    me = await ctx.user()
+    found = await svc.get_visible(me.tenant_id, me.user_id, playlist_id)
+    return await walk_entries_of(ctx, found, args)
+
+
+async def walk_entries_of(ctx: Context, shown: Playlist, args: Submitted[CursorArgs]) -> CursorPage[PlaylistTrack]:
+    """As `entries_of`, a keyset page."""
+    return await walked(args, lambda a: svc.walk_entries(shown, a, ctx.container.cursors))
 
 
 async def add_track(ctx: Context, playlist_id: uuid.UUID, track: Submitted[svc.TrackRef]) -> PlaylistTrack:

@@ -6,7 +6,7 @@ import uuid
 
 from yourmusic.context import Context
 from yourmusic.models import User
-from yourmusic.pagination import Page, PageArgs
+from yourmusic.pagination import CursorArgs, CursorPage, Page, PageArgs, walked
 from yourmusic.services import users as svc
 from yourmusic.validation import Submitted
 
@@ -14,6 +14,11 @@ from yourmusic.validation import Submitted
 async def users(ctx: Context, page: Submitted[PageArgs]) -> Page[User]:
     client = await ctx.client()
     return await svc.list_users(client.tenant_id, page.value())
+
+
+async def walk_users(ctx: Context, args: Submitted[CursorArgs]) -> CursorPage[User]:
+    client = await ctx.client()
+    return await walked(args, lambda a: svc.walk_users(client.tenant_id, a, ctx.container.cursors))
 
 
 async def user(ctx: Context, user_id: uuid.UUID) -> User:

@@ -117,6 +117,8 @@ class Operation:
     response: type[BaseModel] | dict[str, Any] | None = None
     errors: tuple[int, ...] = ()
     media_type: str = JSON
+    # Other answers of the same status, by media type (REST's cursor pages: `rest_compat/cursor.py`).
+    alternates: tuple[tuple[str, type[BaseModel]], ...] = ()
     # What a request body may be sent as. JSON everywhere (a cross-site form or text/plain POST is a 415,
     # never read); the OAuth2 token endpoint also takes forms (RFC 6749 §4.4.2).
     consumes: tuple[str, ...] = (JSON,)

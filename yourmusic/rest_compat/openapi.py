@@ -290,6 +290,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             success["content"][op.media_type]["examples"] = _examples(doc.responses)
         elif doc.response is not None:
             success["content"][op.media_type]["example"] = doc.response
+        for media, model in op.alternates:
+            success["content"][media] = {"schema": _schema(model, components, "serialization")}
     responses: dict[str, Any] = {str(op.status): success}
     errors = op.errors
     if op.body is not None:  # every body is bounded (413) and typed (415)

@@ -14,7 +14,9 @@ from yourmusic.errors import ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.resolvers import playlists
 from yourmusic.resolvers.streaming import add_stream_ids
+from yourmusic.pagination import CursorArgs
 from yourmusic.rest_compat.core import UDT, Call, Operation
+from yourmusic.rest_compat.cursor import CURSOR_PAGE, CursorPaginator, WithCursor, cursor_response, wants_cursor
 from yourmusic.rest_compat.names import PLAYLIST, PLAYLIST_ENTRY, contract_input, contract_shape
 from yourmusic.rest_compat.responses import JSONResponse, no_content
 from yourmusic.rest_compat.shapes import Paginator, Shape, paginator
@@ -44,6 +46,15 @@ class PlaylistWithTracksOut(PlaylistOut):  # type: ignore[valid-type,misc]
     tracks: list[PlaylistTrackOut] = Field(default_factory=list, description="Present with `?with=tracks`.")
 
 
+class SearchQuery(WithCursor, PlaylistSearch):
+    pass
+
+
+class ListQuery(WithCursor):
+    per_page: int = Field(default=15, ge=1, le=100, description="Items per page, with `cursor` only (1..100, "
+                                                                  "default 15; without it the whole list).")
+
+
 class WithQuery(Input):
     with_: str | None = Field(default=None, alias="with", pattern=r"^tracks$")
 
@@ -65,11 +76,17 @@ async def _entries(ctx: Context, entries: list[PlaylistTrack]) -> list[dict[str,
 
 
 async def search(call: Call) -> Response:
+    if wants_cursor(call.request):
+        found = await playlists.walk_search(call.ctx, call.query_as(svc.PlaylistSearchWalk))
+        return cursor_response(call.request, found, PlaylistOut)
     page = await playlists.search(call.ctx, call.query_as(PlaylistSearch))
     return JSONResponse(paginator(call.request, page, PlaylistOut))
 
 
 async def mine(call: Call) -> Response:
+    if wants_cursor(call.request):
+        return cursor_response(call.request, await playlists.walk_my_playlists(call.ctx, call.query_as(CursorArgs)),
+                               PlaylistOut)
     return JSONResponse([PlaylistOut.dump(p) for p in await playlists.my_playlists(call.ctx)])
 
 
@@ -99,6 +116,9 @@ async def delete(call: Call) -> Response:
 
 
 async def list_tracks(call: Call) -> Response:
+    if wants_cursor(call.request):
+        page = await playlists.walk_tracks(call.ctx, call.id("playlist_id"), call.query_as(CursorArgs))
+        return cursor_response(call.request, page, PlaylistTrackOut)
     return JSONResponse(await _entries(call.ctx, await playlists.tracks(call.ctx, call.id("playlist_id"))))
 
 
@@ -128,12 +148,14 @@ _W = (401, 403, 404, 422)
 _TRACK = "/api/playlists/{playlist_id}/tracks/{playlistTrackId}"
 OPERATIONS = [
     Operation(("GET",), "/api/playlists/search", search, "searchPlaylists", "Search playlists", _TAG,
-              "Query.searchPlaylists", auth=(UDT,), query=PlaylistSearch, response=Paginator[PlaylistOut],
+              "Query.searchPlaylists", auth=(UDT,), query=SearchQuery, response=Paginator[PlaylistOut],
+              alternates=((CURSOR_PAGE, CursorPaginator[PlaylistOut]),),
               description="Playlists whose name contains the keyword: the caller's own and the public ones of "
                           "the tenant.", errors=(401, 403, 422)),
     Operation(("GET",), "/api/playlists", mine, "listPlaylists", "List user playlists", _TAG, "Query.myPlaylists",
               auth=(UDT,), response={"type": "array", "items": {"$ref": "#/components/schemas/PlaylistOut"}},
-              description="The caller's playlists, newest first.", errors=(401, 403)),
+              query=ListQuery, alternates=((CURSOR_PAGE, CursorPaginator[PlaylistOut]),),
+              description="The caller's playlists, newest first.", errors=(401, 403, 422)),
     Operation(("POST",), "/api/playlists", create, "createPlaylist", "Create playlist", _TAG,
               "Mutation.createPlaylist", auth=(UDT,), body=PlaylistCreate, response=PlaylistOut, status=201,
               errors=(401, 403, 422)),
@@ -147,7 +169,8 @@ OPERATIONS = [
     Operation(("GET",), "/api/playlists/{playlist_id}/tracks", list_tracks, "getPlaylistTracks",
               "Get playlist tracks", _TAG, "Playlist.tracks", auth=(UDT,),
               response={"type": "array", "items": {"$ref": "#/components/schemas/PlaylistTrackOut"}},
-              errors=(401, 403, 404)),
+              query=ListQuery, alternates=((CURSOR_PAGE, CursorPaginator[PlaylistTrackOut]),),
+              errors=(401, 403, 404, 422)),
     Operation(("POST",), "/api/playlists/{playlist_id}/tracks", add_track, "addPlaylistTrack",
               "Add track to playlist", _TAG, "Mutation.addTrackToPlaylist", auth=(UDT,), body=TrackRef,
               response=PlaylistTrackOut, status=201, errors=_W),

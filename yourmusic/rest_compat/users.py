@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from yourmusic.pagination import PageArgs
+from yourmusic.pagination import CursorArgs, PageArgs
 from yourmusic.resolvers import users
 from yourmusic.rest_compat.core import OAUTH2, Call, Operation
+from yourmusic.rest_compat.cursor import CURSOR_PAGE, CursorPaginator, WithCursor, cursor_response, wants_cursor
 from yourmusic.rest_compat.responses import JSONResponse, no_content
 from yourmusic.rest_compat.shapes import Paginator, UserOut, paginator
 from yourmusic.services.users import UserCreate, UserUpdate
 
 
+class UserListQuery(WithCursor, PageArgs):
+    pass
+
+
 async def list_users(call: Call) -> Response:
+    if wants_cursor(call.request):
+        return cursor_response(call.request, await users.walk_users(call.ctx, call.query_as(CursorArgs)), UserOut)
     page = await users.users(call.ctx, call.query_as(PageArgs))
     return JSONResponse(paginator(call.request, page, UserOut))
 
@@ -38,7 +45,8 @@ async def delete_user(call: Call) -> Response:
 _TAG = "Users"
 OPERATIONS = [
     Operation(("GET",), "/api/users", list_users, "listUsers", "List users", _TAG, "Query.users",
-              auth=(OAUTH2,), query=PageArgs, response=Paginator[UserOut], errors=(401, 403, 422)),
+              auth=(OAUTH2,), query=UserListQuery, response=Paginator[UserOut], errors=(401, 403, 422),
+              alternates=((CURSOR_PAGE, CursorPaginator[UserOut]),)),
     Operation(("POST",), "/api/users", create_user, "createUser", "Create user", _TAG, "Mutation.createUser",
               auth=(OAUTH2,), body=UserCreate, response=UserOut, status=201, errors=(401, 403, 422)),
     Operation(("GET",), "/api/users/{user_id}", get_user, "getUser", "Get user", _TAG, "Query.user",

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
 import strawberry
 
-from yourmusic.pagination import Page
+from yourmusic.pagination import CursorArgs, CursorPage, Page
+from yourmusic.validation import Submitted
+
+N = TypeVar("N")
 
 
 @strawberry.type(description="Laravel paginator numbers, as REST's `meta`.")
@@ -26,3 +32,42 @@ class PageMeta:
             from_=page.first_index,
             to=page.last_index,
         )
+
+
+@strawberry.type(description="Relay connection page info (forward pagination: `first` and `after`).")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool = strawberry.field(description="True when the page was asked for `after` a cursor.")
+    start_cursor: str | None
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+
+
+@strawberry.type(description="One item of a connection, with the cursor that resumes after it.")
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type(description="A keyset (cursor) page, Relay style: it costs the same at any depth, and a walk "
+                             "with `after: pageInfo.endCursor` sees every item once even while items are added. "
+                             "Cursors are opaque and valid only for the list that issued them.")
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: CursorPage[Any], node: Callable[[Any], N]) -> Connection[N]:
+        """The page's rows as edges, each mapped by `node`."""
+        edges = [Edge(cursor=c, node=node(item)) for item, c in zip(page.items, page.cursors)]
+        return cls(edges=edges, page_info=PageInfo(
+            has_next_page=page.next_cursor is not None, has_previous_page=page.cursor is not None,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None))
+
+
+def cursor_args(first: int, after: str | None) -> Submitted[CursorArgs]:
+    """GraphQL's `first`/`after` as the domain's keyset page (a 422 names them as GraphQL does)."""
+    return Submitted(CursorArgs, {"per_page": first, "cursor": after}, CURSOR_NAMES)
+
+
+CURSOR_NAMES = {"per_page": "first", "cursor": "after"}

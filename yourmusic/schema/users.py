@@ -11,7 +11,7 @@ from yourmusic import models
 from yourmusic.pagination import PageArgs
 from yourmusic.resolvers import users as resolvers
 from yourmusic.schema.info import Info, entity_id, submitted
-from yourmusic.schema.pagination import PageMeta
+from yourmusic.schema.pagination import Connection, PageMeta, cursor_args
 from yourmusic.services.users import UserCreate, UserUpdate
 from yourmusic.validation import Submitted
 
@@ -97,6 +97,12 @@ class UsersQuery:
                                                                              "15).")] = 15) -> UserPage:
         result = await resolvers.users(info.context, Submitted(PageArgs, {"page": page, "per_page": per_page}))
         return UserPage(data=[User.of(u) for u in result.items], meta=PageMeta.of(result))
+
+    @strawberry.field(description="Users of the caller's tenant, oldest first, as a keyset (cursor) connection: "
+                                  "for walking all of them (client token).")
+    async def users_connection(self, info: Info, first: int = 15, after: str | None = None) -> Connection[User]:
+        page = await resolvers.walk_users(info.context, cursor_args(first, after))
+        return Connection.of(page, User.of)
 
     @strawberry.field(description="One user of the caller's tenant (client token). Errors: " + USER_ERRORS
                       + ", NOT_FOUND (no such user in the tenant).")

@@ -18,12 +18,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from yourmusic.bulk import insert_all
 from yourmusic.errors import Forbidden, InvalidAuthToken, NotFound, ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
-from yourmusic.pagination import Page, PageArgs, paginate
+from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, keyset, paginate
 from yourmusic.services.scoping import of_tenant
 from yourmusic.services.textsearch import fold
 from yourmusic.validation import Input, Name, given
@@ -67,6 +68,17 @@ class EntryMove(Input):
 
 class PlaylistSearch(PageArgs):
     keyword: str = Field(min_length=1, max_length=255)
+
+
+class PlaylistSearchWalk(CursorArgs):
+    """A keyset page of a search (the cursor is only valid for the same keyword, folded)."""
+
+    keyword: str = Field(min_length=1, max_length=255)
+
+
+MINE_ORDER = ("-created_at", "-id")  # index (user_id, created_at, id), read backwards
+SEARCH_ORDER = ("name", "id")
+ENTRY_ORDER = ("position",)  # dense and unique within a playlist; index (playlist_id, position)
 
 
 class PlaylistCard(BaseModel):
@@ -133,30 +145,56 @@ async def delete(playlist: Playlist) -> None:
     await playlist.delete()
 
 
+def _mine(tenant_id: uuid.UUID, user_id: uuid.UUID) -> QuerySet[Playlist]:
+    return of_tenant(Playlist, tenant_id).filter(user_id=user_id)
+
+
 async def mine(tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[Playlist]:
     """The user's playlists, newest first."""
-    return await of_tenant(Playlist, tenant_id).filter(user_id=user_id).order_by("-created_at", "-id")
+    return await _mine(tenant_id, user_id).order_by(*MINE_ORDER)
 
 
-async def search(tenant_id: uuid.UUID, user_id: uuid.UUID, query: PlaylistSearch) -> Page[Playlist]:
-    """The user's own and the tenant's public playlists whose name contains the keyword, by name.
+async def walk_mine(tenant_id: uuid.UUID, user_id: uuid.UUID, args: CursorArgs,
+                    cursors: Cursors) -> CursorPage[Playlist]:
+    """The user's playlists after a cursor, newest first; InvalidCursor for one not issued for them."""
+    return await keyset(_mine(tenant_id, user_id), args, MINE_ORDER, cursors, f"playlists.mine:{tenant_id}:{user_id}")
+
+
+def _found(tenant_id: uuid.UUID, user_id: uuid.UUID, keyword: str) -> QuerySet[Playlist]:
+    """The user's own and the tenant's public playlists whose name contains the keyword.
 
     Contains means: the folded keyword (`textsearch.fold`: case, accents, Unicode forms) is a substring
     of the folded name, the same on every database (PostgreSQL reads a trigram index for it)."""
-    rows = (
-        of_tenant(Playlist, tenant_id)
-        .filter(Q(user_id=user_id) | Q(public=True), search_name__contains=fold(query.keyword))
-        .order_by("name", "id")
-    )
-    return await paginate(rows, query)
+    return of_tenant(Playlist, tenant_id).filter(Q(user_id=user_id) | Q(public=True),
+                                                 search_name__contains=fold(keyword))
+
+
+async def search(tenant_id: uuid.UUID, user_id: uuid.UUID, query: PlaylistSearch) -> Page[Playlist]:
+    """One page of the playlists the keyword finds (`_found`), by name."""
+    return await paginate(_found(tenant_id, user_id, query.keyword), query, SEARCH_ORDER)
+
+
+async def walk_search(tenant_id: uuid.UUID, user_id: uuid.UUID, query: PlaylistSearchWalk,
+                      cursors: Cursors) -> CursorPage[Playlist]:
+    """The playlists the keyword finds after a cursor, by name; InvalidCursor for one not issued for
+    this caller and keyword."""
+    scope = f"playlists.search:{tenant_id}:{user_id}:{fold(query.keyword)}"
+    return await keyset(_found(tenant_id, user_id, query.keyword), query, SEARCH_ORDER, cursors, scope)
 
 
 async def entries(playlist: Playlist, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
     """The playlist's entries in order, `offset`/`limit` applied (negative ones count as 0)."""
-    rows = PlaylistTrack.filter(playlist_id=playlist.id).order_by("position").offset(max(0, offset))
+    rows = PlaylistTrack.filter(playlist_id=playlist.id).order_by(*ENTRY_ORDER).offset(max(0, offset))
     if limit is not None:
         rows = rows.limit(max(0, limit))
     return await rows
+
+
+async def walk_entries(playlist: Playlist, args: CursorArgs, cursors: Cursors) -> CursorPage[PlaylistTrack]:
+    """The (visible) playlist's entries after a cursor, in order; InvalidCursor for one not issued for
+    this playlist."""
+    return await keyset(PlaylistTrack.filter(playlist_id=playlist.id), args, ENTRY_ORDER, cursors,
+                        f"playlist.tracks:{playlist.id}")
 
 
 async def _lock(owned: Playlist) -> Playlist:

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 
 from yourmusic.errors import ValidationFailed
 from yourmusic.models import User
-from yourmusic.pagination import Page, PageArgs, paginate
+from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, keyset, paginate
 from yourmusic.services.scoping import get_of_tenant, of_tenant
 from yourmusic.validation import Input, Name, PastDate, given
 
@@ -58,9 +58,18 @@ async def _email_taken(tenant_id: uuid.UUID, email: str, *, except_id: uuid.UUID
 _TAKEN = ValidationFailed.field("email", "The email has already been taken.")
 
 
+USER_ORDER = ("created_at", "id")  # the tenant's list; index (tenant_id, created_at, id)
+
+
 async def list_users(tenant_id: uuid.UUID, page: PageArgs) -> Page[User]:
     """One page of the tenant's users, oldest first."""
-    return await paginate(of_tenant(User, tenant_id).order_by("created_at", "id"), page)
+    return await paginate(of_tenant(User, tenant_id), page, USER_ORDER)
+
+
+async def walk_users(tenant_id: uuid.UUID, args: CursorArgs, cursors: Cursors) -> CursorPage[User]:
+    """The tenant's users after a cursor, oldest first; InvalidCursor for one not issued for this
+    tenant's list."""
+    return await keyset(of_tenant(User, tenant_id), args, USER_ORDER, cursors, f"users:{tenant_id}")
 
 
 async def get_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> User:
