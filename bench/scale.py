@@ -141,10 +141,30 @@ async def build(admin_url: str, db: str, rebuild: bool) -> None:
 
 # --- HTTP ------------------------------------------------------------------------------------------------
 
+def forge_cursor(server, scope: str, values: list) -> str | None:
+    """A keyset cursor as the server would issue it (signed with the key it derives from its generated
+    signing keys), to start a walk deep in a list without walking to it; None on code without cursors."""
+    try:
+        from yourmusic.container import CURSOR_KEY_LABEL
+        from yourmusic.pagination import Cursors
+        from yourmusic.security.secrets import derive_key
+        from yourmusic.security.tokens import load_key_set
+    except ImportError:
+        return None
+    keys = load_key_set(None, Path(server.env["DATA_DIR"]))
+    return Cursors(derive_key(keys, CURSOR_KEY_LABEL)).encode(scope, values)
+
+
+def tenant_id(slug: str) -> str:
+    import hashlib
+    return str(uuid.UUID(hashlib.md5(f"tenant:{slug}".encode()).hexdigest()))
+
+
 class Caller:
     """Tokens for one tenant: a client token (users list) and a user token of its first user (playlists)."""
 
     def __init__(self, server, slug: str) -> None:
+        self.server = server
         self.base = server.url
         creds = server.cli("client", "create", "--tenant", slug)
         _, tok = http_json("POST", f"{self.base}/api/oauth/token", {"grant_type": "client_credentials", **creds})
@@ -165,6 +185,9 @@ class Caller:
 
 
 TRACKS_QUERY = "query($id: ID!, $o: Int!, $l: Int!){ playlist(id: $id){ tracks(offset: $o, limit: $l){ order } } }"
+TRACKS_AFTER = ("query($id: ID!, $after: String, $l: Int!){ playlist(id: $id){ tracksConnection(first: $l, after: $after)"
+                "{ edges { node { order } } } } }")
+EPOCH_USERS = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # user g was created EPOCH_USERS + g seconds (LOAD)
 
 
 def cases(callers: dict[str, Caller]) -> list[tuple[str, str, int, object]]:
@@ -176,6 +199,13 @@ def cases(callers: dict[str, Caller]) -> list[tuple[str, str, int, object]]:
         out.append(("users", "page 1", users, lambda c=c: c.get(f"/api/users?page=1&per_page={PER_PAGE}")))
         out.append(("users", f"last page ({last:,})", users,
                     lambda c=c, p=last: c.get(f"/api/users?page={p}&per_page={PER_PAGE}")))
+        n = (last - 1) * PER_PAGE  # the last row before the last page
+        deep = forge_cursor(c.server, f"users:{tenant_id(slug)}",
+                            [EPOCH_USERS + dt.timedelta(seconds=n), user_id(slug, n)])
+        if deep is not None:
+            out.append(("users", "cursor, first page", users, lambda c=c: c.get(f"/api/users?cursor=&per_page={PER_PAGE}")))
+            out.append(("users", "cursor, last page", users,
+                        lambda c=c, d=deep: c.get(f"/api/users?cursor={d}&per_page={PER_PAGE}")))
     for slug, users, playlists in TENANTS:
         c = callers[slug]
         found = _search_total(c)
@@ -195,6 +225,10 @@ def cases(callers: dict[str, Caller]) -> list[tuple[str, str, int, object]]:
                     lambda pid=pid: big.graphql(TRACKS_QUERY, {"id": pid, "o": 0, "l": TRACK_PAGE})))
         out.append(("tracks", f"last {TRACK_PAGE}", size,
                     lambda pid=pid, s=size: big.graphql(TRACKS_QUERY, {"id": pid, "o": s - TRACK_PAGE, "l": TRACK_PAGE})))
+        deep = forge_cursor(big.server, f"playlist.tracks:{pid}", [size - TRACK_PAGE])
+        if deep is not None:
+            out.append(("tracks", f"connection, last {TRACK_PAGE}", size,
+                        lambda pid=pid, d=deep: big.graphql(TRACKS_AFTER, {"id": pid, "after": d, "l": TRACK_PAGE})))
     return out
 
 
@@ -327,7 +361,8 @@ def main(args: argparse.Namespace) -> None:
     table([r for r in rows if r[0] == "tracks"], "A playlist's tracks: GraphQL `tracks(offset, limit)`, by entries")
 
     print("\n## The statements of one request (`GET /api/users?page=1`, 1M tenant)\n")
-    for ex in counted[4][2]:
+    one = next(i for i, (t, label, size, _) in enumerate(timings) if (t, label, size) == ("users", "page 1", 1_000_000))
+    for ex in counted[one][2]:
         print(f"- {'Q ' if ex.simple else 'E '}{' '.join(ex.sql.split())[:160]}")
 
     print("\n## EXPLAIN of every list statement (largest size of each list)\n")
