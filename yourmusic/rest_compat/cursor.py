@@ -37,23 +37,24 @@ class WithCursor(Input):
 
 
 class CursorLinks(BaseModel):
-    prev: None = None
-    next: str | None
+    prev: None = Field(default=None, description="Always null: walks go forward only.")
+    next: str | None = Field(description="The URL of the next page (this one's query with `cursor` set), null at "
+                                         "the end.")
 
 
 class CursorMetaOut(BaseModel):
-    path: str
-    per_page: int
-    next_cursor: str | None
-    prev_cursor: None = None
+    path: str = Field(description="This list's URL, without the query.")
+    per_page: int = Field(description="Items per page asked for (1..100).")
+    next_cursor: str | None = Field(description="The `cursor` of the next page (opaque), null at the end.")
+    prev_cursor: None = Field(default=None, description="Always null: walks go forward only.")
 
 
 class CursorPaginator(BaseModel, Generic[T]):
     """Laravel's cursor paginator resource."""
 
-    data: list[T]
-    links: CursorLinks
-    meta: CursorMetaOut
+    data: list[T] = Field(description="The page's items, in the list's order.")
+    links: CursorLinks = Field(description="Where the walk goes on.")
+    meta: CursorMetaOut = Field(description="The page's cursors and size.")
 
 
 def wants_cursor(request: Request) -> bool:
