@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -63,6 +63,13 @@ class Connection(Generic[N]):
             has_next_page=page.next_cursor is not None, has_previous_page=page.cursor is not None,
             start_cursor=page.cursors[0] if page.cursors else None,
             end_cursor=page.cursors[-1] if page.cursors else None))
+
+
+First = Annotated[int, strawberry.argument(description="Items per page (1..100, default 15).")]
+After = Annotated[str | None, strawberry.argument(
+    description="Start after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list); none: from "
+                "the start. Another list's or tenant's cursor, or an altered one: VALIDATION_FAILED.")]
+CURSOR_ERRORS = "VALIDATION_FAILED (first out of 1..100, or an `after` this list did not issue)"
 
 
 def cursor_args(first: int, after: str | None) -> Submitted[CursorArgs]:

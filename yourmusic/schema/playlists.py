@@ -13,7 +13,7 @@ from yourmusic.resolvers import playlists as resolvers
 from yourmusic.rest_compat.names import PLAYLIST, PLAYLIST_ENTRY
 from yourmusic.schema.catalog import Track
 from yourmusic.schema.info import Info, entity_id, submitted
-from yourmusic.schema.pagination import CURSOR_NAMES, Connection, PageMeta, cursor_args
+from yourmusic.schema.pagination import CURSOR_ERRORS, CURSOR_NAMES, After, Connection, First, PageMeta, cursor_args
 from yourmusic.services import playlists as svc
 from yourmusic.validation import Submitted
 
@@ -85,8 +85,9 @@ class Playlist:
             entries = await resolvers.tracks(info.context, entity_id(self.id), offset, limit)
         return [PlaylistTrack.of(e) for e in entries]
 
-    @strawberry.field(description="The entries in order, as a keyset (cursor) connection.")
-    async def tracks_connection(self, info: Info, first: int = 15, after: str | None = None) -> Connection[PlaylistTrack]:
+    @strawberry.field(description="The entries in order, as a keyset (cursor) connection. Errors: " + CURSOR_ERRORS
+                      + ".")
+    async def tracks_connection(self, info: Info, first: First = 15, after: After = None) -> Connection[PlaylistTrack]:
         args = cursor_args(first, after)
         if self.row is not None:
             page = await resolvers.walk_entries_of(info.context, self.row, args)
@@ -124,14 +125,19 @@ class PlaylistsQuery:
     async def my_playlists(self, info: Info) -> list[Playlist]:
         return [Playlist.of(p) for p in await resolvers.my_playlists(info.context)]
 
-    @strawberry.field(description="The caller's playlists, newest first, as a keyset (cursor) connection.")
-    async def my_playlists_connection(self, info: Info, first: int = 15, after: str | None = None) -> Connection[Playlist]:
+    @strawberry.field(description="The caller's playlists, newest first, as a keyset (cursor) connection (user "
+                                  "token). Errors: " + USER_ERRORS + ", " + CURSOR_ERRORS + ".")
+    async def my_playlists_connection(self, info: Info, first: First = 15, after: After = None) -> Connection[Playlist]:
         return Connection.of(await resolvers.walk_my_playlists(info.context, cursor_args(first, after)), Playlist.of)
 
-    @strawberry.field(description="As `searchPlaylists`, as a keyset (cursor) connection; a cursor is valid for "
-                                  "the keyword it was issued for.")
-    async def search_playlists_connection(self, info: Info, keyword: str, first: int = 15,
-                                          after: str | None = None) -> Connection[Playlist]:
+    @strawberry.field(description="As `searchPlaylists`, as a keyset (cursor) connection, by name; a cursor is "
+                                  "valid for the keyword it was issued for (user token). Errors: " + USER_ERRORS
+                                  + ", " + CURSOR_ERRORS + " or a keyword empty or longer than 255.")
+    async def search_playlists_connection(self, info: Info,
+                                          keyword: Annotated[str, A(description="Text the name must contain, "
+                                                                                "ignoring case and accents (1..255 "
+                                                                                "characters).")],
+                                          first: First = 15, after: After = None) -> Connection[Playlist]:
         query = Submitted(svc.PlaylistSearchWalk, {"keyword": keyword, "per_page": first, "cursor": after},
                           CURSOR_NAMES)
         return Connection.of(await resolvers.walk_search(info.context, query), Playlist.of)

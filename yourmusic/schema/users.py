@@ -11,7 +11,7 @@ from yourmusic import models
 from yourmusic.pagination import PageArgs
 from yourmusic.resolvers import users as resolvers
 from yourmusic.schema.info import Info, entity_id, submitted
-from yourmusic.schema.pagination import Connection, PageMeta, cursor_args
+from yourmusic.schema.pagination import CURSOR_ERRORS, After, Connection, First, PageMeta, cursor_args
 from yourmusic.services.users import UserCreate, UserUpdate
 from yourmusic.validation import Submitted
 
@@ -99,8 +99,9 @@ class UsersQuery:
         return UserPage(data=[User.of(u) for u in result.items], meta=PageMeta.of(result))
 
     @strawberry.field(description="Users of the caller's tenant, oldest first, as a keyset (cursor) connection: "
-                                  "for walking all of them (client token).")
-    async def users_connection(self, info: Info, first: int = 15, after: str | None = None) -> Connection[User]:
+                                  "for walking all of them (client token). Errors: " + USER_ERRORS + ", "
+                                  + CURSOR_ERRORS + ".")
+    async def users_connection(self, info: Info, first: First = 15, after: After = None) -> Connection[User]:
         page = await resolvers.walk_users(info.context, cursor_args(first, after))
         return Connection.of(page, User.of)
 
