@@ -129,7 +129,7 @@ async def build(admin_url: str, db: str, rebuild: bool) -> None:
                 for statement in TRACKS:
                     await con.execute(statement, playlist_id("scale-1m", n), size)
         if await con.fetchval("SELECT 1 FROM information_schema.columns WHERE table_name = 'playlists' "
-                              "AND column_name = 'search_name'"):  # migration 0009: the folded name (ASCII here)
+                              "AND column_name = 'search_name'"):  # migration 0010: the folded name (ASCII here)
             await con.execute("UPDATE playlists SET search_name = lower(name) WHERE search_name = ''")
         await con.execute("VACUUM ANALYZE")
         await con.execute("CREATE TABLE bench_scale_built (at timestamptz)")

@@ -105,7 +105,7 @@ def _migrate(url: str, target: str | None = None) -> None:
 
 
 async def test_migration_fills_existing_rows(tmp_path: Any) -> None:
-    """Rows written before migration 0009 get their folded names (and PostgreSQL its trigram index)."""
+    """Rows written before migration 0010 get their folded names (and PostgreSQL its trigram index)."""
     names = ["Café", "ÉLAN", "Cafe\u0301 two", "plain"]
     if BACKEND == "postgres":
         db = f"yourmusic_mig_{uuid.uuid4().hex[:10]}"

@@ -19,7 +19,7 @@ class Playlist(Model):
     )
     name = fields.CharField(max_length=255)
     # `services.textsearch.fold(name)`, written with the name: what search matches keywords against
-    # (PostgreSQL: a pg_trgm GIN index, migration 0009). Text: folding may lengthen a name ("ß" -> "ss").
+    # (PostgreSQL: a pg_trgm GIN index, migration 0010). Text: folding may lengthen a name ("ß" -> "ss").
     search_name = fields.TextField(default="", db_default="")
     public = fields.BooleanField(default=False)
     track_count = fields.IntField(default=0)

@@ -1,7 +1,7 @@
 """One search semantics on every database: names are compared by their folded form.
 
 `fold` is the only definition: the playlists' `search_name` column holds `fold(name)` (written with the
-name, filled by migration 0009 for older rows) and a keyword is folded the same way before a plain
+name, filled by migration 0010 for older rows) and a keyword is folded the same way before a plain
 substring match (`LIKE '%kw%'`), so SQLite and PostgreSQL give the same answers, and PostgreSQL can
 serve the match from a trigram index (pg_trgm) on that column.
 """

@@ -60,7 +60,7 @@ async def drop_trigram_index(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0008_list_indexes')]
+    dependencies = [('models', '0009_tenant_revocation')]
 
     initial = False
 
