@@ -38,6 +38,7 @@ from yourmusic.integrations.stripe.client import StripeGateway, StripeNotFound, 
 from yourmusic.models import BillingProfile, BillingSettings, Product, StripeEvent, User, UserStatus
 from yourmusic.services import redirects
 from yourmusic.services.scoping import of_tenant, parse_id, parse_slug
+from yourmusic.values import RowValue
 from yourmusic.validation import Input, Name, Slug, given, row_id
 
 log = logging.getLogger("yourmusic.billing")
@@ -66,12 +67,10 @@ class ProductUpdate(Input):
     active: bool = None  # type: ignore[assignment]
 
 
-class ProductValue(BaseModel):
+class ProductValue(RowValue):
     """A subscription product a user can check out."""
 
     # The one shape of a product: REST's ProductOut derives from it, GraphQL's Product maps from it.
-
-    model_config = ConfigDict(from_attributes=True, frozen=True)
 
     id: uuid.UUID
     slug: str

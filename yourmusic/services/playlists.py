@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
@@ -27,6 +27,7 @@ from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, keyset, paginate
 from yourmusic.services.scoping import of_tenant
 from yourmusic.services.textsearch import fold
+from yourmusic.values import RowValue
 from yourmusic.validation import Input, Name, given
 
 MAX_TRACKS = 10_000
@@ -81,10 +82,9 @@ SEARCH_ORDER = ("name", "id")
 ENTRY_ORDER = ("position",)  # dense and unique within a playlist; index (playlist_id, position)
 
 
-class PlaylistCard(BaseModel):
+class PlaylistCard(RowValue):
     """A playlist as a value (no entries): the one shape every answer maps from."""
 
-    model_config = ConfigDict(from_attributes=True, frozen=True)
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -94,10 +94,6 @@ class PlaylistCard(BaseModel):
     track_count: int
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def of(cls, row: Playlist) -> PlaylistCard:
-        return cls.model_validate(row)
 
 
 _NOT_FOUND = "Playlist not found."

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 from tortoise.exceptions import IntegrityError
 
@@ -28,6 +28,7 @@ from yourmusic.models import PlayReport, PlayStart, User
 from yourmusic.principals import UserPrincipal
 from yourmusic.security.stream_links import StreamLinkSigner
 from yourmusic.services.billing import is_entitled
+from yourmusic.values import RowValue
 from yourmusic.validation import Input, UtcDateTime
 
 log = logging.getLogger("yourmusic.streaming")
@@ -57,10 +58,9 @@ class PlayReportIn(Input):
     played_at: PlayedAt = Field(description="When the play started (ISO 8601 with a timezone; not in the future).")
 
 
-class PlayRecord(BaseModel):
+class PlayRecord(RowValue):
     """A stored play report as a value: the one shape both transports map from."""
 
-    model_config = ConfigDict(from_attributes=True, frozen=True)
 
     id: uuid.UUID
     stream_id: uuid.UUID
@@ -69,10 +69,6 @@ class PlayRecord(BaseModel):
     play_mode: PlayMode
     played_at: datetime
     created_at: datetime
-
-    @classmethod
-    def of(cls, row: PlayReport) -> PlayRecord:
-        return cls.model_validate(row)
 
 
 @dataclass(frozen=True)
