@@ -68,10 +68,10 @@ async def test_the_document_cache_keeps_the_verdict(app):
     view = next(r.app for r in app.routes if getattr(r, "path", None) == "/graphql")
     documents = view.schema.documents
     for query in (DEEP, ALIASES, TOKENS, COSTLY):
-        entry = documents.parsed(query)
-        assert entry.error is not None or documents.validated(entry), query
-        assert documents.parsed(query) is entry and not documents.valid(query)
-    assert documents.validated(documents.parsed(HEARTBEAT)) == [] and documents.valid(HEARTBEAT)
+        entry = await documents.parse(query)
+        assert entry.error is not None or await documents.validate(entry), query
+        assert await documents.parse(query) is entry and not documents.valid(query)
+    assert await documents.validate(await documents.parse(HEARTBEAT)) == [] and documents.valid(HEARTBEAT)
 
 
 async def test_limits_are_settings(api, app_with, tenant):

@@ -139,14 +139,6 @@ class DocumentCache:
             if len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def parsed(self, query: str) -> Document:
-        """The cached entry of `query`, parsed on this thread when new."""
-        entry = self._cached(query)
-        if entry is None:
-            entry = self._new(query)
-            self._keep(query, entry)
-        return entry
-
     async def parse(self, query: str) -> Document:
         """The cached entry of `query`; a large new one is parsed on a worker thread."""
         entry = self._cached(query)
@@ -156,19 +148,17 @@ class DocumentCache:
             self._keep(query, entry)
         return entry
 
-    def validated(self, entry: Document) -> list[GraphQLError]:
-        """The validation errors of a parsed entry ([] when valid), computed once."""
+    async def validate(self, entry: Document) -> list[GraphQLError]:
+        """The validation errors of a parsed entry ([] when valid), computed once; a large document is
+        validated on a worker thread."""
         if entry.errors is None:
             assert entry.node is not None
-            self._verdict(entry, self.limits.validate(self.schema, entry.node))
+            if entry.large:
+                errors = await asyncio.to_thread(self.limits.validate, self.schema, entry.node)
+            else:
+                errors = self.limits.validate(self.schema, entry.node)
+            self._verdict(entry, errors)
         return entry.errors  # type: ignore[return-value]
-
-    async def validate(self, entry: Document) -> list[GraphQLError]:
-        """`validated`, on a worker thread for a large document."""
-        if entry.errors is None and entry.large:
-            assert entry.node is not None
-            self._verdict(entry, await asyncio.to_thread(self.limits.validate, self.schema, entry.node))
-        return self.validated(entry)
 
     @staticmethod
     def _verdict(entry: Document, errors: list[GraphQLError]) -> None:
