@@ -83,3 +83,13 @@ def test_a_key_that_cannot_exist_names_no_row():
     assert parse_client_id("ym_abc") == "ym_abc"
     assert parse_client_id("ym_\u0000") is None and parse_client_id("x" * 65) is None
     assert parse_id("a\u0000b") is None and parse_id("9" * 40) is None
+
+
+@pytest.mark.parametrize("slug", ["acme\n", "Acme", "-acme", "a" * 65, "ac\u0000me", ""])
+async def test_a_tenant_slug_follows_the_one_slug_rule(slug):
+    """create_tenant refuses what `parse_slug` can never find again (re's `$` let a trailing newline pass)."""
+    from yourmusic.errors import ValidationFailed
+    from yourmusic.services.tenancy import create_tenant
+
+    with pytest.raises(ValidationFailed):
+        await create_tenant(slug)
