@@ -295,10 +295,13 @@ def parse_id(value: Any) -> uuid.UUID | None:
         return None
 
 
+NO_ROW = uuid.UUID(int=0)  # the nil UUID: no row has it (ids are uuid4)
+
+
 def row_id(value: str | uuid.UUID) -> uuid.UUID:
-    """A path or argument id as a UUID. A string that is no UUID names no row: it becomes the nil UUID,
-    which no row has (ids are uuid4), so the lookup answers the usual 404, after the caller was checked."""
-    return parse_id(value) or uuid.UUID(int=0)
+    """A path or argument id as a UUID. A string that is no UUID names no row: it becomes NO_ROW, so the
+    lookup answers the usual 404, after the caller was checked."""
+    return parse_id(value) or NO_ROW
 
 
 def given(model: BaseModel) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from yourmusic.models import BillingProfile, BillingSettings, Product, StripeEve
 from yourmusic.services import redirects
 from yourmusic.services.scoping import of_tenant, parse_id, parse_slug
 from yourmusic.values import RowValue
-from yourmusic.validation import Input, Name, Slug, given, row_id
+from yourmusic.validation import NO_ROW, Input, Name, Slug, given
 
 log = logging.getLogger("yourmusic.billing")
 
@@ -89,7 +89,7 @@ def product_key(value: str) -> ProductKey:
     """What a caller's `id or slug` names: a UUID-shaped string is an id, a slug (`validation.Slug`) a slug.
     Anything else (a NUL character, longer than the column) can name no product: the nil UUID, which no row
     has, so the lookup answers the usual 404 instead of a query the database refuses."""
-    return parse_id(value) or parse_slug(value) or row_id(value)
+    return parse_id(value) or parse_slug(value) or NO_ROW
 
 
 _SLUG_TAKEN = {"slug": ["The slug has already been taken."]}

@@ -29,7 +29,7 @@ from yourmusic.principals import UserPrincipal
 from yourmusic.security.stream_links import StreamLinkSigner
 from yourmusic.services.billing import is_entitled
 from yourmusic.values import RowValue
-from yourmusic.validation import Input, UtcDateTime
+from yourmusic.validation import NO_ROW, Input, UtcDateTime
 
 log = logging.getLogger("yourmusic.streaming")
 
@@ -37,7 +37,6 @@ PlayMode = Literal["online", "offline", "online-cached"]
 PLAY_MODES: tuple[str, ...] = get_args(PlayMode)
 CLOCK_SKEW = timedelta(seconds=60)  # a device clock this far ahead is still believed
 MAX_PLAY_SECONDS = 86_400
-NO_STREAM = uuid.UUID(int=0)  # what a malformed id became (`validation.row_id`): no stream has it
 
 
 def _not_in_the_future(value: datetime) -> datetime:
@@ -168,7 +167,7 @@ class StreamingService:
         nil UUID, a malformed id, never reaches the server); StreamingError (502), ServiceUnavailable
         (503, the server is down) or StreamingTimeout (504) when the streaming server fails."""
         await ensure_entitled(tenant_id, user_id)
-        if stream_id == NO_STREAM:
+        if stream_id == NO_ROW:
             raise NotFound("Stream not found.")
         upstream = await self.client.manifest(str(stream_id))
         expires = int(datetime.now(UTC).timestamp()) + self.url_ttl
@@ -185,7 +184,7 @@ class StreamingService:
         family and this stream. A malformed id is NotFound; whether the stream exists is asked when the
         link is opened (minting needs no streaming server)."""
         await ensure_entitled(me.tenant_id, me.user_id)
-        if stream_id == NO_STREAM:
+        if stream_id == NO_ROW:
             raise NotFound("Stream not found.")
         expires = int(datetime.now(UTC).timestamp()) + self.link_ttl
         return SignedLink(stream_id=stream_id, query=self.links.sign(me, stream_id, expires),
