@@ -70,9 +70,7 @@ async def delete(ctx: Context, playlist_id: uuid.UUID) -> None:
 
 
 async def tracks(ctx: Context, playlist_id: uuid.UUID, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
-    me = await ctx.user()
-    found = await svc.get_visible(me.tenant_id, me.user_id, playlist_id)
-    return await svc.entries(found, offset, limit)
+    return await svc.entries(await playlist(ctx, playlist_id), offset, limit)
 
 
 async def entries_of(shown: Playlist, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
@@ -82,9 +80,7 @@ async def entries_of(shown: Playlist, offset: int = 0, limit: int | None = None)
 
 
 async def walk_tracks(ctx: Context, playlist_id: uuid.UUID, args: Submitted[CursorArgs]) -> CursorPage[PlaylistTrack]:
-    me = await ctx.user()
-    found = await svc.get_visible(me.tenant_id, me.user_id, playlist_id)
-    return await walk_entries_of(ctx, found, args)
+    return await walk_entries_of(ctx, await playlist(ctx, playlist_id), args)
 
 
 async def walk_entries_of(ctx: Context, shown: Playlist, args: Submitted[CursorArgs]) -> CursorPage[PlaylistTrack]:
