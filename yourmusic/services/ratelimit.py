@@ -32,7 +32,6 @@ class RateLimiter:
     """
 
     def __init__(self, storage: Storage, pool: ConnectionPool | None = None) -> None:
-        self._storage = storage
         self._windows = FixedWindowRateLimiter(storage)
         self._pool = pool  # the Redis connections, closed with the limiter
 
