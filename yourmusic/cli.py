@@ -163,12 +163,10 @@ def cmd_tenant_create(args: argparse.Namespace) -> int:
 
 
 def cmd_client_create(args: argparse.Namespace) -> int:
-    from yourmusic.services.tenancy import create_client, get_tenant_by_slug
+    from yourmusic.services.tenancy import create_client
 
     async def run() -> dict[str, str]:
-        tenant = await get_tenant_by_slug(args.tenant)
-        if tenant is None:
-            raise AppError(f"No tenant with slug {args.tenant!r}.")
+        tenant = await _tenant(args.tenant)
         issued = await create_client(tenant, args.name or "")
         return {"client_id": issued.client.client_id, "client_secret": issued.secret}
 
@@ -279,15 +277,11 @@ def cmd_product_list(args: argparse.Namespace) -> int:
 
 def cmd_product_revoke(args: argparse.Namespace) -> int:
     """Deactivate a product: no new checkout for it; existing subscriptions run on (Stripe owns them)."""
-    from yourmusic.services.billing import ProductUpdate, get_product, update_product
+    from yourmusic.services.billing import ProductUpdate, get_product, product_key, update_product
 
     async def run() -> dict[str, Any]:
         tenant = await _tenant(args.tenant)
-        try:
-            key: uuid.UUID | str = uuid.UUID(args.slug)
-        except ValueError:
-            key = args.slug
-        product = await get_product(tenant.id, key)
+        product = await get_product(tenant.id, product_key(args.slug))
         return _product_json(tenant, await update_product(product, ProductUpdate(active=False)))
 
     print(json.dumps(asyncio.run(_with_db(run))))
@@ -333,13 +327,10 @@ def cmd_user_token(args: argparse.Namespace) -> int:
 
 def cmd_product_create(args: argparse.Namespace) -> int:
     from yourmusic.services.billing import ProductCreate, create_product
-    from yourmusic.services.tenancy import get_tenant_by_slug
     from yourmusic.validation import parse
 
     async def run() -> dict[str, Any]:
-        tenant = await get_tenant_by_slug(args.tenant)
-        if tenant is None:
-            raise AppError(f"No tenant with slug {args.tenant!r}.")
+        tenant = await _tenant(args.tenant)
         new = parse(ProductCreate, {"slug": args.slug, "name": args.name, "stripe_price_id": args.price,
                                     "active": not args.inactive})
         return _product_json(tenant, await create_product(tenant.id, new))
@@ -353,12 +344,9 @@ def cmd_cors_origins(args: argparse.Namespace) -> int:
     from yourmusic.cache import CacheStore, build_cache
     from yourmusic.services.cors import replace_tenant_origins, tenant_origins
     from yourmusic.services.origin_directory import OriginDirectory
-    from yourmusic.services.tenancy import get_tenant_by_slug
 
     async def run() -> dict[str, Any]:
-        tenant = await get_tenant_by_slug(args.tenant)
-        if tenant is None:
-            raise AppError(f"No tenant with slug {args.tenant!r}.")
+        tenant = await _tenant(args.tenant)
         if args.action == "list":
             return {"tenant": tenant.slug, "origins": await tenant_origins(tenant.id)}
         settings = get_settings()  # the shared cache (Redis) is told, so running servers see it within seconds
@@ -570,10 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     except AppError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ConfigurationError as exc:
+    except (CliError, ConfigurationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
