@@ -77,7 +77,7 @@ def startup_lines(settings: Settings, base_url: str) -> list[str]:
 
 def mail_note(settings: Settings) -> str:
     """Where sign-in codes go, as one HTML sentence for the /docs bar."""
-    if settings.smtp_url and settings.smtp_url.strip():
+    if settings.smtp_configured:
         return "Sign-in codes (<code>POST /api/auth/otp/request</code>) are mailed over SMTP."
     if outbox_enabled(settings):
         return ("Sign-in codes (<code>POST /api/auth/otp/request</code>) are not mailed here: they go to the "

@@ -33,7 +33,7 @@ _CODE = re.compile(rf"^[ \t]*(\d{{{CODE_DIGITS}}})[ \t]*$", re.MULTILINE)
 
 def outbox_enabled(settings: Settings) -> bool:
     """The page exists only in development and only when mail goes to the log sender (no SMTP_URL)."""
-    return not settings.production and not (settings.smtp_url and settings.smtp_url.strip())
+    return not settings.production and not settings.smtp_configured
 
 
 def mail_entry(sent: SentMail) -> dict[str, Any]:

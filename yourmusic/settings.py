@@ -185,6 +185,11 @@ class Settings(BaseSettings):
     def production(self) -> bool:
         return self.profile.strip().lower() == "production"
 
+    @property
+    def smtp_configured(self) -> bool:
+        """Whether mail goes over SMTP (`SMTP_URL` set); else to the log and, in development, the outbox."""
+        return bool(self.smtp_url and self.smtp_url.strip())
+
     def sandbox_settings(self) -> list[str]:
         """The environment variables still on a sandbox value: a secret at its public default, or an
         upstream left at `sandbox` (which would also mount that sandbox and its control endpoints)."""
