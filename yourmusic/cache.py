@@ -41,6 +41,26 @@ class OrjsonSerializer(BaseSerializer):
         return None if value is None else orjson.loads(value)
 
 
+async def shared_get(backend: BaseCache, key: str) -> dict[str, Any] | None:
+    """A state dict straight from the shared cache (no L1: for checks that must see a revocation made by
+    another instance at once); None on a miss, on anything else, or when the cache fails (logged: the
+    caller reads the database, which stays the truth)."""
+    try:
+        found = await backend.get(key)
+    except Exception as exc:  # noqa: BLE001 - a cache outage must not fail the request
+        log.warning("shared cache get failed: %s", type(exc).__name__)
+        return None
+    return found if isinstance(found, dict) else None
+
+
+async def shared_set(backend: BaseCache, key: str, state: dict[str, Any], ttl: int) -> None:
+    """Store a state dict in the shared cache for `ttl` seconds; a cache failure is logged, not raised."""
+    try:
+        await backend.set(key, state, ttl=ttl)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("shared cache set failed: %s", type(exc).__name__)
+
+
 def build_cache(redis_url: str | None, namespace: str) -> BaseCache:
     """Always namespaced: aiocache's clear() without a namespace is FLUSHDB."""
     if not redis_url:

@@ -14,17 +14,15 @@ then sees the revocation when its cached answer ends, at most SESSION_REVOCATION
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
 from aiocache.base import BaseCache
 
+from yourmusic.cache import shared_get, shared_set
 from yourmusic.errors import InvalidAuthToken, NotFound
 from yourmusic.models import ApiClient, Tenant
-
-log = logging.getLogger("yourmusic.revocation")
 
 
 class CredentialRevoked(InvalidAuthToken):
@@ -47,18 +45,10 @@ class RevocationChecks:
         self._ttl = max(1, ttl)
 
     async def _get(self, key: str) -> dict[str, Any] | None:
-        try:
-            found = await self._cache.get(key)
-        except Exception as exc:  # noqa: BLE001 - the database stays the truth
-            log.warning("revocation cache get failed: %s", type(exc).__name__)
-            return None
-        return found if isinstance(found, dict) else None
+        return await shared_get(self._cache, key)
 
     async def _put(self, key: str, state: dict[str, Any]) -> None:
-        try:
-            await self._cache.set(key, state, ttl=self._ttl)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("revocation cache set failed: %s", type(exc).__name__)
+        await shared_set(self._cache, key, state, self._ttl)
 
     async def ensure_client_live(self, tenant_id: uuid.UUID, client_id: str) -> None:
         """CredentialRevoked unless the client exists in `tenant_id`, and neither it nor the tenant is revoked."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from yourmusic.cache import CacheStore
+from yourmusic.cache import CacheStore, shared_get, shared_set
 from yourmusic.errors import InvalidAuthToken
 from yourmusic.models import OnboardingToken, RefreshFamily, RefreshToken, User
 from yourmusic.security.secrets import digest, new_secret
@@ -196,15 +196,9 @@ class SessionService:
     def _user_key(self, user_id: uuid.UUID) -> str:
         return f"token-user:{user_id}"
 
-    async def _cache_set(self, key: str, state: dict[str, Any]) -> None:
-        try:
-            await self._cache.set(key, state, ttl=self._cache_ttl)
-        except Exception as exc:  # noqa: BLE001 - the database stays the truth
-            log.warning("session cache set failed: %s", type(exc).__name__)
-
     async def _remember(self, family_id: uuid.UUID, state: dict[str, Any] | None) -> None:
         """Cache the family's state; `None` records "not live" (revoked, expired or gone)."""
-        await self._cache_set(self._cache_key(family_id), state or {"live": False})
+        await shared_set(self._cache, self._cache_key(family_id), state or {"live": False}, self._cache_ttl)
 
     async def _family_state(self, family_id: uuid.UUID) -> dict[str, Any]:
         family = await RefreshFamily.get_or_none(id=family_id)
@@ -248,12 +242,7 @@ class SessionService:
             raise UserGone()
         if family_id is None:
             return
-        try:
-            cached = await self._cache.get(self._cache_key(family_id))
-        except Exception as exc:  # noqa: BLE001
-            log.warning("session cache get failed: %s", type(exc).__name__)
-            cached = None
-        state = cached if isinstance(cached, dict) else await self._family_state(family_id)
+        state = await shared_get(self._cache, self._cache_key(family_id)) or await self._family_state(family_id)
         if (
             not state.get("live")
             or state.get("tenant") != str(tenant_id)
