@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from yourmusic.bodylimit import BodyLimitMiddleware
@@ -32,6 +32,7 @@ from yourmusic.schema import build_schema
 from yourmusic.schema.limits import QueryLimits
 from yourmusic.schema.persisted import PersistedQueries
 from yourmusic.schema.view import GraphQLView
+from yourmusic.schema.websocket import LiveOptions
 from yourmusic.proxies import proxy_headers
 from yourmusic.security.cors import TenantCORSMiddleware
 from yourmusic.security.origins import parse_origin_list
@@ -105,11 +106,14 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     schema = build_schema(QueryLimits.from_settings(settings), extensions=[
         *(tracing.schema_extensions() if tracing is not None else ()), *schema_extensions])
     graphql = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None,
-                          persisted=PersistedQueries.from_settings(settings))
+                          persisted=PersistedQueries.from_settings(settings),
+                          live=LiveOptions.from_settings(settings, frozenset(parse_origin_list(settings.cors_origins))),
+                          init_timeout=settings.live_init_timeout)
     routes = [
         # First: Starlette tries routes in order, and /graphql answers most of the traffic (behind the REST
         # table it cost ~38 pattern matches per request, about a tenth of a `{ heartbeat }`: bench/perf.py).
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),  # graphql-transport-ws: subscriptions (schema/websocket.py)
         *starlette_routes(OPERATIONS),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *developer_routes(settings, openapi),  # /, /docs, /docs/try and (development) /_dev/outbox

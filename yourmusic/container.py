@@ -11,6 +11,8 @@ from yourmusic.integrations.aggregator.client import AggregatorClient, Aggregato
 from yourmusic.integrations.http import HttpPolicy
 from yourmusic.integrations.retry import RetryPolicy
 from yourmusic.integrations.mail import MailDispatcher, build_sender
+from yourmusic.live.bus import build_bus
+from yourmusic.live.hub import Hub
 from yourmusic.services.revocation import RevocationChecks
 from yourmusic.integrations.streaming.client import StreamingClient, StreamingConfig
 from yourmusic.integrations.stripe.client import StripeConfig, StripeGateway
@@ -108,6 +110,7 @@ class Container:
     plays: PlayForwarder = field(init=False)  # forwards stored play reports to the aggregator
     cors: OriginDirectory = field(init=False)  # every tenant's CORS origins, for the middleware
     revocations: RevocationChecks = field(init=False)  # revoked clients and tenants: their tokens fail
+    live: Hub = field(init=False)  # subscribers of this process and the bus that feeds them (live/)
     stripe: StripeGateway
     cursors: Cursors  # signs the keyset cursors of every list (a key derived from the signing key)
 
@@ -155,6 +158,7 @@ class Container:
         self.plays = PlayForwarder(self.aggregator, self.catalog, forward_policy(self.settings))
         self.cors = OriginDirectory(self.cache)
         self.revocations = RevocationChecks(self.cache.backend, self.settings.session_revocation_cache_ttl)
+        self.live = Hub(build_bus(self.settings.redis_url, self.settings.cache_namespace))
 
     def start_background(self) -> None:
         """Background jobs of this process; started in the app lifespan, inside the database context."""
@@ -170,3 +174,4 @@ class Container:
         await self.stripe.close()
         await self.cache.close()
         await self.limiter.close()
+        await self.live.close()

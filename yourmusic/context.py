@@ -116,6 +116,23 @@ class Context:
             info.record(principal)
         return await self._live_principal(principal)
 
+    async def connected(self, principal: Principal) -> Principal:
+        """The caller of a WebSocket, authenticated once by its `connection_init` payload (the token
+        already verified): recorded and checked for liveness like a header's (INVALID_AUTH_TOKEN)."""
+        self._principal = principal
+        info = current_request_info()
+        if info is not None:
+            info.record(principal)
+        return await self._live_principal(principal)
+
+    async def recheck(self) -> None:
+        """Check the caller's liveness again (revoked client, tenant or session, user gone): a WebSocket
+        lives longer than the brief cache of one request. Raises INVALID_AUTH_TOKEN."""
+        principal = self._verified()
+        if principal is not None:
+            self._live = False
+            await self._ensure_live(principal)
+
     def client_ip(self) -> str:
         """The caller's address: the TCP peer, or what a trusted proxy said (`yourmusic/proxies.py`)."""
         return self.request.client.host if self.request.client else "unknown"

@@ -154,6 +154,17 @@ class Settings(BaseSettings):
     persisted_queries_file: str | None = None  # allow-list: {"<sha256>": "<document>"} or an Apollo manifest
     persisted_queries_ttl: int = 86_400  # seconds an APQ registration stays in the shared cache
 
+    # Live updates (GraphQL subscriptions over graphql-transport-ws on /graphql). Per connection: at most
+    # LIVE_SUBSCRIPTIONS_PER_CONNECTION operations at once; per user: at most LIVE_CONNECTIONS_PER_USER
+    # connections in one worker process. The server pings every LIVE_KEEPALIVE_INTERVAL seconds (0: never),
+    # closes (4408) a connection not initialised within LIVE_INIT_TIMEOUT seconds, and checks the caller's
+    # token again (revoked client, tenant, session; user gone) every LIVE_RECHECK_INTERVAL seconds.
+    live_subscriptions_per_connection: int = Field(default=20, ge=1, le=1000)
+    live_connections_per_user: int = Field(default=10, ge=1, le=10_000)
+    live_keepalive_interval: float = Field(default=15.0, ge=0)
+    live_init_timeout: float = Field(default=10.0, gt=0, le=300)
+    live_recheck_interval: float = Field(default=30.0, gt=0)
+
     # Operations: log format (auto: text when stderr is a terminal, else JSON; or json, text), an access
     # line per request, /metrics, readiness checks' timeout, and how long `serve` lets in-flight requests
     # finish on SIGTERM.

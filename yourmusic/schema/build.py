@@ -1,4 +1,4 @@
-"""Assemble the schema: one Query and one Mutation merged from the domain modules."""
+"""Assemble the schema: one Query, one Mutation and one Subscription merged from the domain modules."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from yourmusic.schema.execution import YourMusicSchema
 from yourmusic.schema.health import HealthQuery
 from yourmusic.schema.home import HomeMutation, HomeQuery
 from yourmusic.schema.limits import QueryLimits
+from yourmusic.schema.live import SUBSCRIPTION_DESCRIPTION, LiveSubscription
 from yourmusic.schema.playlists import PlaylistsMutation, PlaylistsQuery
 from yourmusic.schema.passwordless import PasswordlessMutation
 from yourmusic.schema.profile import ProfileMutation, ProfileQuery
@@ -42,6 +43,9 @@ def build_schema(limits: QueryLimits | None = None,
     """
     query = merge_types("Query", (HealthQuery, CatalogQuery, UsersQuery, ProfileQuery, PlaylistsQuery, HomeQuery, BillingQuery, StreamingQuery, CorsQuery))
     mutation = merge_types("Mutation", (ClientAuthMutation, UsersMutation, PasswordlessMutation, ProfileMutation, PlaylistsMutation, HomeMutation, BillingMutation, StreamingMutation, CorsMutation))
+    subscription = merge_types("Subscription", (LiveSubscription,))
     query.__strawberry_definition__.description = QUERY_DESCRIPTION  # merge_types takes no description
     mutation.__strawberry_definition__.description = MUTATION_DESCRIPTION
-    return YourMusicSchema(query=query, mutation=mutation, extensions=list(extensions), limits=limits)
+    subscription.__strawberry_definition__.description = SUBSCRIPTION_DESCRIPTION
+    return YourMusicSchema(query=query, mutation=mutation, subscription=subscription, extensions=list(extensions),
+                           limits=limits)

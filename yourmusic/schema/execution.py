@@ -24,16 +24,20 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, execute
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, execute, subscribe
+from graphql import OperationType as OperationTypeNode
+from graphql import ExecutionResult as OriginalExecutionResult
 from graphql.execution.values import get_variable_values
 from graphql.execution.middleware import MiddlewareManager
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from yourmusic.db import database_unavailable
@@ -46,6 +50,7 @@ log = logging.getLogger("yourmusic.graphql")
 MASKED_MESSAGE = "Internal server error."
 BAD_REQUEST = "BAD_REQUEST"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+_ALL_OPERATIONS = frozenset(OperationType)  # a WebSocket runs every operation type
 
 
 class RequestError(GraphQLError):
@@ -61,6 +66,18 @@ def is_unexpected(error: GraphQLError) -> bool:
     """Errors we did not raise on purpose: their text may hold internals, so it is masked."""
     original = error.original_error
     return original is not None and not isinstance(original, (AppError, GraphQLError))
+
+
+def _masked(errors: list[GraphQLError] | None) -> list[GraphQLError] | None:
+    return [masked(e) if is_unexpected(e) else e for e in errors] if errors else errors
+
+
+def _located(exc: Exception) -> GraphQLError:
+    """An exception out of a subscription's source stream as a GraphQL error (an AppError keeps its
+    message and code; anything else is masked later)."""
+    if isinstance(exc, AppError):
+        return GraphQLError(exc.message, original_error=exc, extensions=exc.extensions)
+    return GraphQLError(str(exc), original_error=exc)
 
 
 def masked(error: GraphQLError) -> GraphQLError:
@@ -278,31 +295,10 @@ class YourMusicSchema(strawberry.Schema):
     async def _run(self, ctx: ExecutionContext, runner: Any, extensions: list[Any],
                    request_error: RequestError | None) -> OperationDefinitionNode | None:
         """Parse, validate, pick the operation, execute; `ctx.result` holds the outcome."""
-        if request_error is None and not ctx.query:
-            request_error = RequestError("No GraphQL query found in the request.", BAD_REQUEST)
-        if request_error is not None:
-            self._refuse(ctx, [request_error])
-            return None
-        async with runner.parsing():
-            document = await self.documents.parse(ctx.query)  # type: ignore[arg-type]
-            ctx.graphql_document = document.node  # None for a document refused before (its errors are kept)
-        if document.error is not None:
-            self._refuse(ctx, [document.error])
-            return None
-        operation: OperationDefinitionNode | None = None
-        async with runner.validation():
-            errors = await self.documents.validate(document)
-            if not errors:
-                try:
-                    operation = document.operation(ctx._provided_operation_name)
-                    errors = self._check_operation(ctx, document, operation)
-                except RequestError as error:
-                    errors = [error]
-            ctx.pre_execution_errors = errors
-        if errors:
-            self._refuse(ctx, errors)
+        document, operation = await self._prepare(ctx, runner, request_error)
+        if document is None or operation is None:
             return operation
-        assert operation is not None and document.node is not None
+        assert document.node is not None
         async with runner.executing():
             if not ctx.result:  # an extension may answer from a cache of its own
                 resolving = [e for e in extensions if e._implements_resolve()]
@@ -321,10 +317,126 @@ class YourMusicSchema(strawberry.Schema):
                 self.process_errors(ctx.result.errors, ctx)
         return operation
 
+    async def _prepare(self, ctx: ExecutionContext, runner: Any, request_error: RequestError | None
+                       ) -> tuple[Document | None, OperationDefinitionNode | None]:
+        """Parse and validate (limits included), pick the operation and check it: the document and the
+        operation to run, or `ctx.result` set to the refusal (then the document is None)."""
+        if request_error is None and not ctx.query:
+            request_error = RequestError("No GraphQL query found in the request.", BAD_REQUEST)
+        if request_error is not None:
+            self._refuse(ctx, [request_error])
+            return None, None
+        async with runner.parsing():
+            document = await self.documents.parse(ctx.query)  # type: ignore[arg-type]
+            ctx.graphql_document = document.node  # None for a document refused before (its errors are kept)
+        if document.error is not None:
+            self._refuse(ctx, [document.error])
+            return None, None
+        operation: OperationDefinitionNode | None = None
+        async with runner.validation():
+            errors = await self.documents.validate(document)
+            if not errors:
+                try:
+                    operation = document.operation(ctx._provided_operation_name)
+                    errors = self._check_operation(ctx, document, operation)
+                except RequestError as error:
+                    errors = [error]
+            ctx.pre_execution_errors = errors
+        if errors:
+            self._refuse(ctx, errors)
+            return None, operation
+        assert operation is not None and document.node is not None
+        return document, operation
+
+    async def stream(  # type: ignore[override]  # noqa: PLR0917
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        """Run one operation of a WebSocket (graphql-transport-ws, schema/live_transport.py) through the
+        same pipeline: a query or mutation answers once (`execute`), a subscription answers each event.
+
+        Parse, validation, limits, masking and metrics as `execute` (the metrics observe a subscription
+        once, when it starts). What ends a stream with an error (refused at the start, NOT_FOUND,
+        INVALID_AUTH_TOKEN while it runs) is yielded as a `PreExecutionError`: the transport sends it as
+        the operation's terminal `error` message.
+        """
+        return self._stream_operation(query, variable_values, context_value, root_value, operation_name,
+                                      operation_extensions)
+
+    async def _stream_operation(  # noqa: PLR0917
+        self, query: str | None, variable_values: dict[str, Any] | None, context_value: Any, root_value: Any,
+        operation_name: str | None, operation_extensions: dict[str, Any] | None,
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        started = time.perf_counter()
+        ctx = ExecutionContext(
+            query=query, schema=self, allowed_operations=_ALL_OPERATIONS, context=context_value,
+            root_value=root_value, variables=variable_values, validation_rules=self.limits.rules,
+            provided_operation_name=operation_name or None, operation_extensions=operation_extensions,
+        )
+        extensions = self.get_extensions() if self.extensions else []
+        for extension in extensions:
+            extension.execution_context = ctx
+        runner = self.create_extensions_runner(ctx, extensions) if extensions else _NO_HOOKS
+        document: Document | None = None
+        operation: OperationDefinitionNode | None = None
+        try:
+            async with runner.operation():
+                document, operation = await self._prepare(ctx, runner, None)
+        except Exception as exc:  # noqa: BLE001  an extension's hook failed, as in `execute`
+            error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            self._refuse(ctx, [error])
+            document = None
+        name = (operation.name.value if operation is not None and operation.name else ctx._provided_operation_name)
+        kind = operation.operation.value if operation is not None else "unknown"
+        if document is None or operation is None:
+            observe_graphql(name, kind, False, time.perf_counter() - started)
+            assert ctx.result is not None
+            yield PreExecutionError(data=None, errors=_masked(ctx.result.errors))
+            return
+        if operation.operation is not OperationTypeNode.SUBSCRIPTION:
+            yield await self.execute(query, variable_values, context_value, root_value, operation_name,
+                                     operation_extensions=operation_extensions)
+            return
+        source: Any = subscribe(
+            self._schema, document.node, root_value=root_value, context_value=context_value,  # type: ignore[arg-type]
+            variable_values=variable_values, operation_name=ctx._provided_operation_name,
+            executor_class=self.execution_context_class, hide_suggestions=self.limits.hide_suggestions,
+            operation_extensions=operation_extensions,
+        )
+        if optimized_is_awaitable(source):
+            source = await source
+        if isinstance(source, OriginalExecutionResult):  # arguments or variables refused
+            observe_graphql(name, kind, False, time.perf_counter() - started)
+            self.process_errors(source.errors or [], ctx)
+            yield PreExecutionError(data=None, errors=_masked(source.errors))
+            return
+        observe_graphql(name, kind, True, time.perf_counter() - started)
+        async with aclosing(source):  # type: ignore[type-var]
+            try:
+                async for result in source:
+                    if result.errors:
+                        self.process_errors(result.errors, ctx)
+                    yield ExecutionResult(data=result.data, errors=_masked(result.errors))
+            except GraphQLError as error:
+                self.process_errors([error], ctx)
+                yield PreExecutionError(data=None, errors=_masked([error]))
+            except Exception as exc:  # noqa: BLE001  the source stream failed (AppError: NOT_FOUND, ...)
+                error = _located(exc)
+                self.process_errors([error], ctx)
+                yield PreExecutionError(data=None, errors=_masked([error]))
+
     def _check_operation(self, ctx: ExecutionContext, document: Document,
                          operation: OperationDefinitionNode) -> list[GraphQLError]:
         """The operation type the transport allows, and the cost on the coerced variable values."""
         kind = OperationType(operation.operation.value)
+        if kind is OperationType.SUBSCRIPTION and kind not in ctx.allowed_operations:
+            raise RequestError("Subscriptions run over a WebSocket on /graphql (graphql-transport-ws).", BAD_REQUEST)
         if kind not in ctx.allowed_operations:
             # Only GET restricts the types (GraphQL over HTTP: 405, and say which method works).
             raise RequestError(f"Can only perform a {kind.value} operation from a POST request.",

@@ -9,11 +9,15 @@ answered `{"errors": [{"message", "extensions": {"code"}}]}` with no `data` and 
 PERSISTED_QUERY_NOT_FOUND / _NOT_ALLOWED as Apollo's clients expect). Parse, validation and limit
 errors keep Strawberry's answer: 200 with `data: null` (GraphQL over HTTP, `application/json`).
 Only the GraphiQL page (a browser GET without a document) is not a GraphQL request.
+
+WebSockets (graphql-transport-ws: subscriptions, and queries and mutations too) are handled by
+schema/websocket.py, through the same schema pipeline (`YourMusicSchema.stream`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -21,7 +25,9 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -30,6 +36,7 @@ from strawberry.types.unset import UNSET
 from yourmusic.context import Context
 from yourmusic.schema.execution import BAD_REQUEST, RequestError, YourMusicSchema
 from yourmusic.schema.persisted import PersistedQueries, not_allowed
+from yourmusic.schema.websocket import LiveOptions, LiveTransportHandler, origin_allowed
 from yourmusic.webui import graphiql_html
 
 _QUERIES = frozenset({OperationType.QUERY})  # GraphQL over HTTP: a mutation over GET is a 405
@@ -53,11 +60,17 @@ class GraphQLView(GraphQL):
     request errors answered by the schema (see the module docstring)."""
 
     schema: YourMusicSchema
+    graphql_transport_ws_handler_class = LiveTransportHandler  # type: ignore[assignment]
 
     def __init__(self, schema: YourMusicSchema, *, graphql_ide: str | None = "graphiql",
-                 persisted: PersistedQueries | None = None) -> None:
-        super().__init__(schema, graphql_ide=graphql_ide)  # type: ignore[arg-type]
+                 persisted: PersistedQueries | None = None, live: LiveOptions | None = None,
+                 init_timeout: float = 10.0) -> None:
+        super().__init__(schema, graphql_ide=graphql_ide,  # type: ignore[arg-type]
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         connection_init_wait_timeout=timedelta(seconds=init_timeout),
+                         max_subscriptions_per_connection=None)  # ours: LiveTransportHandler, with a code
         self.persisted = persisted or PersistedQueries()
+        self.live = live or LiveOptions()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,8 +86,10 @@ class GraphQLView(GraphQL):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Strawberry's `run` for HTTP, without the branches this server does not offer (batches are
         refused as request errors, no HTTP streaming transport): every request reaches `execute_single`.
-        WebSockets (none are routed) keep Strawberry's own."""
+        A WebSocket's `Origin` is checked first (schema/websocket.py), then Strawberry's own run."""
         if self.is_websocket_request(request):
+            if not await origin_allowed(request, self.live, None):
+                return await self.reject_websocket(request)
             return await super().run(request, context, root_value)
         adapter = self.request_adapter_class(request)
         if self.should_render_graphql_ide(adapter):
@@ -96,8 +111,12 @@ class GraphQLView(GraphQL):
         return Response(self.encode_json(response_data), status_code=refused.status, headers=refused.headers,
                         media_type="application/json")
 
-    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         return Context(request=request, container=request.app.state.container)
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """Already decided in `run` (per tenant: schema/websocket.py)."""
+        return True
 
     def encode_json(self, data: object) -> bytes:  # type: ignore[override]
         return orjson.dumps(data)

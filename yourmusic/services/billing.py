@@ -34,6 +34,7 @@ from tortoise.transactions import in_transaction
 from yourmusic.errors import (AlreadySubscribed, InvalidSignature, MalformedEvent, NotFound, ServiceUnavailable,
                               ValidationFailed)
 from yourmusic.integrations.stripe import events
+from yourmusic.live.events import publish, user_changed
 from yourmusic.integrations.stripe.client import StripeGateway, StripeNotFound, StripeUnavailable
 from yourmusic.models import BillingProfile, BillingSettings, Product, StripeEvent, User, UserStatus
 from yourmusic.services import redirects
@@ -602,6 +603,7 @@ async def _apply(row: StripeEvent, found: BillingProfile, change: Change, card: 
             profile_fields.append("pm_state_at")
         await user.save(update_fields=user_fields)
         await profile.save(update_fields=profile_fields)
+        await publish(user_changed(user.tenant_id, user.id))  # type: ignore[attr-defined]  # after the commit
         if reason is not None:
             await _finish(locked, "processed", f"card only; {reason}", profile)
             return WebhookOutcome("processed", "card only")

@@ -23,6 +23,7 @@ from tortoise.transactions import in_transaction
 
 from yourmusic.bulk import insert_all
 from yourmusic.errors import Forbidden, InvalidAuthToken, NotFound, ValidationFailed
+from yourmusic.live.events import playlist_changed, publish
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, keyset, paginate
 from yourmusic.services.scoping import of_tenant
@@ -99,12 +100,17 @@ class PlaylistCard(RowValue):
 _NOT_FOUND = "Playlist not found."
 
 
-async def get_visible(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: uuid.UUID) -> Playlist:
-    """Owner: always; another user of the tenant: public ones only; everyone else: not found."""
-    playlist = await of_tenant(Playlist, tenant_id).get_or_none(id=playlist_id)
+def visible(playlist: Playlist | None, user_id: uuid.UUID) -> Playlist:
+    """A playlist row (of the caller's tenant) as `user_id` may see it: the owner always, another user
+    public ones only; NotFound otherwise (None: it does not exist)."""
     if playlist is None or (playlist.user_id != user_id and not playlist.public):  # type: ignore[attr-defined]
         raise NotFound(_NOT_FOUND)
     return playlist
+
+
+async def get_visible(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: uuid.UUID) -> Playlist:
+    """Owner: always; another user of the tenant: public ones only; everyone else: not found."""
+    return visible(await of_tenant(Playlist, tenant_id).get_or_none(id=playlist_id), user_id)
 
 
 async def get_owned(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: uuid.UUID) -> Playlist:
@@ -118,10 +124,12 @@ async def get_owned(tenant_id: uuid.UUID, user_id: uuid.UUID, playlist_id: uuid.
 async def create(tenant_id: uuid.UUID, user_id: uuid.UUID, new: NewPlaylist) -> Playlist:
     """The user's new, empty playlist."""
     try:
-        return await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=new.name, search_name=fold(new.name),
-                                     public=new.public)
+        playlist = await Playlist.create(tenant_id=tenant_id, user_id=user_id, name=new.name,
+                                         search_name=fold(new.name), public=new.public)
     except IntegrityError:  # a user token of a user deleted since (found by schemathesis): the token is wrong
         raise InvalidAuthToken() from None
+    await publish(playlist_changed(tenant_id, playlist.id))
+    return playlist
 
 
 async def update(playlist: Playlist, update: PlaylistUpdate) -> Playlist:
@@ -133,12 +141,14 @@ async def update(playlist: Playlist, update: PlaylistUpdate) -> Playlist:
         changes["search_name"] = fold(changes["name"])
     playlist.update_from_dict(changes)
     await playlist.save(update_fields=[*changes, "updated_at"])
+    await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
     return playlist
 
 
 async def delete(playlist: Playlist) -> None:
     """Deletes the (owned) playlist; its entries go with it (ON DELETE CASCADE)."""
     await playlist.delete()
+    await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
 
 
 def _mine(tenant_id: uuid.UUID, user_id: uuid.UUID) -> QuerySet[Playlist]:
@@ -216,6 +226,7 @@ async def add_track(owned: Playlist, track_id: str) -> PlaylistTrack:
             raise ValidationFailed.field("track_id", f"A playlist holds at most {MAX_TRACKS} tracks.")
         entry = await PlaylistTrack.create(playlist_id=playlist.id, track_id=track_id, position=count + 1)
         await _touch(playlist, count + 1)
+    await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
     return entry
 
 
@@ -229,6 +240,7 @@ async def replace_tracks(owned: Playlist, track_ids: list[str]) -> list[Playlist
                 for i, t in enumerate(track_ids, start=1)]
         await insert_all(rows)
         await _touch(playlist, len(rows))
+    await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
     return rows
 
 
@@ -249,6 +261,7 @@ async def remove_track(owned: Playlist, entry_id: uuid.UUID) -> None:
             position=F("position") - 1
         )
         await _touch(playlist, playlist.track_count - 1)
+    await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
 
 
 async def move_track(owned: Playlist, entry_id: uuid.UUID, position: int) -> PlaylistTrack:
@@ -268,4 +281,5 @@ async def move_track(owned: Playlist, entry_id: uuid.UUID, position: int) -> Pla
             entry.position = target
             await entry.save(update_fields=["position", "updated_at"])
         await _touch(playlist, count)
+    await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
     return entry

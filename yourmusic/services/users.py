@@ -12,6 +12,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from yourmusic.errors import ValidationFailed
+from yourmusic.live.events import publish, user_changed
 from yourmusic.models import User
 from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, keyset, paginate
 from yourmusic.services.scoping import get_of_tenant, of_tenant
@@ -101,6 +102,7 @@ async def update_user(user: User, update: UserUpdate | ProfileUpdate) -> User:
         await user.save(update_fields=[*changes, "updated_at"])
     except IntegrityError:
         raise ValidationFailed(_TAKEN.errors) from None
+    await publish(user_changed(user.tenant_id, user.id))  # type: ignore[attr-defined]
     return user
 
 
@@ -109,3 +111,4 @@ async def delete_user(tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
     user = await get_user(tenant_id, user_id)
     async with in_transaction():
         await user.delete()
+        await publish(user_changed(tenant_id, user_id))  # after the commit
