@@ -160,6 +160,8 @@ async def test_token_expiry_ends_subscriptions_with_invalid_auth_token(app, api,
         assert await _error(ws, "me", timeout=5) == ["INVALID_AUTH_TOKEN"]
         await ws.subscribe("again", ME)  # the connection's token is dead: every later operation too
         assert await _error(ws, "again") == ["INVALID_AUTH_TOKEN"]
+        await asyncio.sleep(0.05)
+        assert container.live.watchers(f"user:{tenant.id}:{user['id']}") == 0  # the ended stream let go
     finally:
         await ws.__aexit__()
 
@@ -387,3 +389,47 @@ async def test_local_bus_coalesces_for_a_slow_consumer():
             assert not watcher._ready.is_set()
     finally:
         await hub.close()
+
+
+async def test_a_revoked_tenant_ends_subscriptions(app_with, api):
+    tenant = await api.new_tenant()
+    http = app_with(live_recheck_interval=0.2)
+    _, token = await _user(api, tenant)
+    ws = await connect(http.app, token)
+    try:
+        await ws.subscribe("me", ME)
+        await _next(ws, "me")
+        from yourmusic.models import Tenant
+
+        await http.app.state.container.revocations.revoke_tenant(await Tenant.get(id=tenant.id))
+        assert await _error(ws, "me", timeout=3) == ["INVALID_AUTH_TOKEN"]
+    finally:
+        await ws.__aexit__()
+
+
+async def test_a_change_through_one_instance_reaches_a_subscriber_of_another_through_redis(
+        app, app_with, use_container, settings, api, tenant):
+    from yourmusic.container import Container
+
+    namespace = f"ym-live-{uuid.uuid4().hex[:8]}"
+    use_container(redis_url=REDIS_URL, cache_namespace=namespace)  # instance A: the session's app
+    other = Container.build(settings.model_copy(update={"redis_url": REDIS_URL, "cache_namespace": namespace}))
+    try:
+        b = app_with(container=other)  # instance B: its own container, bus and hub
+        _, token = await _user(api, tenant)
+        pid = await _playlist(api, token)
+        ws = await connect(b.app, token)
+        try:
+            await ws.subscribe("1", PLAYLIST, {"id": pid})
+            await _next(ws, "1")
+            started = time.monotonic()
+            r = await api.http.patch(f"/api/playlists/{pid}", json={"playlist_name": "Through Redis"},
+                                     headers=bearer(token))  # through A
+            assert r.status_code == 200, r.text
+            assert (await _next(ws, "1", timeout=2))["playlistChanged"]["name"] == "Through Redis"
+            assert time.monotonic() - started < 1.0
+            assert other.live.loads >= 1 and app.state.container.live.topics == 0  # B reloaded; A has no subscriber
+        finally:
+            await ws.__aexit__()
+    finally:
+        await other.close()
