@@ -433,3 +433,20 @@ async def test_a_change_through_one_instance_reaches_a_subscriber_of_another_thr
             await ws.__aexit__()
     finally:
         await other.close()
+
+
+async def test_each_event_reads_tracks_with_fresh_loaders(app, api, tenant):
+    _, token = await _user(api, tenant)
+    pid = await _playlist(api, token)
+    query = "subscription ($id: ID!) { playlistChanged(id: $id) { trackCount tracks { trackId track { id } } } }"
+    ws = await connect(app, token)
+    try:
+        await ws.subscribe("1", query, {"id": pid})
+        assert (await _next(ws, "1"))["playlistChanged"] == {"trackCount": 0, "tracks": []}
+        for n, track in enumerate(("1", "2"), start=1):
+            r = await api.http.post(f"/api/playlists/{pid}/tracks", json={"track_id": track}, headers=bearer(token))
+            assert r.status_code == 201, r.text
+            got = (await _next(ws, "1"))["playlistChanged"]
+            assert got["trackCount"] == n and [t["track"]["id"] for t in got["tracks"]] == ["1", "2"][:n]
+    finally:
+        await ws.__aexit__()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from starlette.requests import HTTPConnection
@@ -115,6 +115,15 @@ class Context:
         if info is not None:
             info.record(principal)
         return await self._live_principal(principal)
+
+    def for_operation(self) -> Context:
+        """A copy for one operation of a WebSocket (whose Context lives as long as the connection): the
+        same caller, its own DataLoaders and liveness check."""
+        return replace(self, _live=False, _live_lock=asyncio.Lock(), _loaders=None)
+
+    def fresh_loaders(self) -> None:
+        """Forget the DataLoaders (and what they cached): a subscription's next event is a new read."""
+        self._loaders = None
 
     async def connected(self, principal: Principal) -> Principal:
         """The caller of a WebSocket, authenticated once by its `connection_init` payload (the token

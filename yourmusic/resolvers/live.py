@@ -3,7 +3,7 @@
 Each stream starts with the current state (so a client never misses a change between reading and
 subscribing), then one item per change published by the services (`live/events.py`) after commit. The
 entity is reloaded once per event per process (`live/hub.py`) and checked here, in memory, against
-the caller: a playlist the caller can no longer see (turned private, deleted) ends the stream with
+the caller (each item is read with fresh DataLoaders): a playlist the caller can no longer see (turned private, deleted) ends the stream with
 NOT_FOUND; the caller's user deleted ends it with INVALID_AUTH_TOKEN (the token names no user now).
 """
 
@@ -29,6 +29,7 @@ async def me_changes(ctx: Context) -> AsyncIterator[User]:
             user = await watcher.next()
             if user is None:
                 raise InvalidAuthToken()
+            ctx.fresh_loaders()
             yield user
 
 
@@ -39,4 +40,6 @@ async def playlist_changes(ctx: Context, playlist_id: uuid.UUID) -> AsyncIterato
     async with ctx.container.live.watch(playlist_changed(caller.tenant_id, playlist_id)) as watcher:
         yield await svc.get_visible(caller.tenant_id, caller.user_id, playlist_id)
         while True:
-            yield svc.visible(await watcher.next(), caller.user_id)
+            playlist = svc.visible(await watcher.next(), caller.user_id)
+            ctx.fresh_loaders()  # the tracks of this state are read anew (the catalog's cache still applies)
+            yield playlist

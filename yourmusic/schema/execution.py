@@ -365,7 +365,14 @@ class YourMusicSchema(strawberry.Schema):
         once, when it starts). What ends a stream with an error (refused at the start, NOT_FOUND,
         INVALID_AUTH_TOKEN while it runs) is yielded as a `PreExecutionError`: the transport sends it as
         the operation's terminal `error` message.
+
+        Each operation runs on its own copy of the connection's context (`Context.for_operation`: its
+        own DataLoaders, fresh for every event of a subscription). A query or mutation is parsed and
+        validated here and again (cached) by `execute`, so an extension sees two `on_operation`s for it.
         """
+        for_operation = getattr(context_value, "for_operation", None)
+        if for_operation is not None:
+            context_value = for_operation()
         return self._stream_operation(query, variable_values, context_value, root_value, operation_name,
                                       operation_extensions)
 
