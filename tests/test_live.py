@@ -450,3 +450,28 @@ async def test_each_event_reads_tracks_with_fresh_loaders(app, api, tenant):
             assert got["trackCount"] == n and [t["track"]["id"] for t in got["tracks"]] == ["1", "2"][:n]
     finally:
         await ws.__aexit__()
+
+
+async def test_after_commit_waits_for_the_outermost_transaction(app):
+    from yourmusic.live.commit import after_commit
+
+    ran: list[str] = []
+
+    async def note(what: str) -> None:
+        ran.append(what)
+
+    await after_commit(lambda: note("outside"))  # no transaction: at once
+    assert ran == ["outside"]
+    async with in_transaction():
+        async with in_transaction():  # a savepoint
+            await after_commit(lambda: note("inner"))
+        assert ran == ["outside"]
+        await after_commit(lambda: note("outer"))
+        assert ran == ["outside"]
+    assert ran == ["outside", "inner", "outer"]
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            async with in_transaction():
+                await after_commit(lambda: note("rolled back"))
+            raise RuntimeError
+    assert ran == ["outside", "inner", "outer"]
