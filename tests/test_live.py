@@ -475,3 +475,35 @@ async def test_after_commit_waits_for_the_outermost_transaction(app):
                 await after_commit(lambda: note("rolled back"))
             raise RuntimeError
     assert ran == ["outside", "inner", "outer"]
+
+
+async def test_protocol_errors_close_with_their_codes(app, api, tenant):
+    async with WebSocket(app, subprotocols=("graphql-ws",)) as legacy:  # the legacy protocol is not offered
+        with pytest.raises(Closed) as closed:
+            await legacy.receive()
+        assert closed.value.code == 4406
+    async with WebSocket(app) as early:
+        await early.subscribe("1", ME)  # before connection_init
+        with pytest.raises(Closed) as closed:
+            await early.receive()
+        assert closed.value.code == 4401
+    _, token = await _user(api, tenant)
+    ws = await connect(app, token)
+    try:
+        await ws.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        with pytest.raises(Closed) as closed:
+            await ws.receive()
+        assert closed.value.code == 4429  # a second connection_init
+    finally:
+        await ws.__aexit__()
+    ws = await connect(app, token)
+    try:
+        await ws.subscribe("q", "{ me { id } }")  # queries run on the WebSocket too
+        assert (await _next(ws, "q"))["me"]["id"]
+        assert (await ws.message())["type"] == "complete"
+        await ws.subscribe("bad", "subscription {")
+        with pytest.raises(Closed) as closed:
+            await ws.receive()
+        assert closed.value.code == 4400
+    finally:
+        await ws.__aexit__()

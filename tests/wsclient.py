@@ -44,6 +44,7 @@ class WebSocket:
         await self._to_app.put({"type": "websocket.connect"})
         message = await asyncio.wait_for(self._from_app.get(), 5)
         if message["type"] == "websocket.close":
+            await self._to_app.put({"type": "websocket.disconnect", "code": message.get("code", 1000)})
             await self._finish()
             raise Closed(message.get("code", 1000), message.get("reason", ""), accepted=False)
         assert message["type"] == "websocket.accept", message
@@ -51,8 +52,7 @@ class WebSocket:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.closed is None:
-            await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
+        await self._to_app.put({"type": "websocket.disconnect", "code": 1000 if self.closed is None else self.closed.code})
         await self._finish()
 
     async def _finish(self) -> None:
