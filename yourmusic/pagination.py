@@ -164,10 +164,14 @@ def _field(entry: str) -> tuple[str, bool]:
 
 
 def _after(model: type[Model], order: tuple[str, ...], values: list[Any]) -> Q:
-    """Rows after `values` in `order`: (a > x) or (a = x and b > y) ..., led by `a >= x` so an index on
-    the order can seek to the cursor."""
+    """Rows after a cursor's (JSON) `values` in `order`."""
+    return after(order, [_load(model, _field(o)[0], v) for o, v in zip(order, values)])
+
+
+def after(order: tuple[str, ...], loaded: list[Any]) -> Q:
+    """Rows after the row whose `order` values are `loaded` (Python values, as read): (a > x) or
+    (a = x and b > y) ..., led by `a >= x` so an index on the order can seek to it."""
     names = [_field(o) for o in order]
-    loaded = [_load(model, name, v) for (name, _), v in zip(names, values)]
     branches = []
     for k, (name, desc) in enumerate(names):
         equal = {n: v for (n, _), v in zip(names[:k], loaded[:k])}

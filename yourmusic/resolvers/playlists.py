@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from yourmusic.context import Context
 from yourmusic.errors import NotFound
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import CursorArgs, CursorPage, Page, walked
+from yourmusic.resolvers.streaming import add_stream_ids
 from yourmusic.services import playlists as svc
+from yourmusic.services.catalog import TRACK
+from yourmusic.services.playlists import EntryRow
 from yourmusic.validation import Submitted
 
 
@@ -69,11 +73,11 @@ async def delete(ctx: Context, playlist_id: uuid.UUID) -> None:
     await svc.delete(await _owned(ctx, playlist_id))
 
 
-async def tracks(ctx: Context, playlist_id: uuid.UUID, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
+async def tracks(ctx: Context, playlist_id: uuid.UUID, offset: int = 0, limit: int | None = None) -> list[EntryRow]:
     return await svc.entries(await playlist(ctx, playlist_id), offset, limit)
 
 
-async def entries_of(shown: Playlist, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
+async def entries_of(shown: Playlist, offset: int = 0, limit: int | None = None) -> list[EntryRow]:
     """The entries of a playlist row this request already read through a visibility check (`playlist`,
     `my_playlists`, `search`, ...): no second read of the playlist."""
     return await svc.entries(shown, offset, limit)
@@ -113,12 +117,16 @@ async def move_track(ctx: Context, playlist_id: uuid.UUID, entry_id: uuid.UUID,
     return await svc.move_track(owned, entry_id, move.value().position)
 
 
-async def catalog_tracks(ctx: Context, entries: list[PlaylistTrack]) -> list[dict[str, Any] | None]:
-    """Catalog details of each entry (batched through the loader); an unknown one is None."""
-    loader = ctx.loaders.track_by_id
-    found = await asyncio.gather(*(loader.load(e.track_id) for e in entries), return_exceptions=True)
+async def catalog_tracks(ctx: Context, track_ids: list[str]) -> list[dict[str, Any] | None]:
+    """Catalog details of each track id, in order; an unknown one is None. One batch for the list (the
+    catalog service's: cache first, misses 50 ids per aggregator call, all at once): the list is already
+    one batch, so no per-key loader futures. An aggregator failure without a stale entry raises
+    (AggregatorError, AggregatorTimeout, ServiceUnavailable)."""
+    unique = list(dict.fromkeys(track_ids))
+    found = dict(zip(unique, await ctx.container.catalog.entities(TRACK, unique)))
     out: list[dict[str, Any] | None] = []
-    for item in found:
+    for track_id in track_ids:
+        item = found[track_id]
         if isinstance(item, NotFound):
             out.append(None)
         elif isinstance(item, BaseException):
@@ -126,3 +134,47 @@ async def catalog_tracks(ctx: Context, entries: list[PlaylistTrack]) -> list[dic
         else:
             out.append(item)
     return out
+
+
+EntryWithTrack = tuple[EntryRow, dict[str, Any] | None]
+
+
+async def _tracks_with_streams(ctx: Context, track_ids: list[str]) -> list[dict[str, Any] | None]:
+    """`catalog_tracks`, each with its `streamId` (`add_stream_ids`: one batch, never failing)."""
+    return await add_stream_ids(ctx, await catalog_tracks(ctx, track_ids))
+
+
+async def _with_tracks(ctx: Context, chunk: list[EntryRow]) -> list[EntryWithTrack]:
+    return list(zip(chunk, await _tracks_with_streams(ctx, [e.track_id for e in chunk])))
+
+
+async def _warm_catalog(ctx: Context, shown: Playlist) -> None:
+    """Every distinct track of the playlist looked up once, in slices of ENTRY_CHUNK (answers dropped:
+    the cache keeps them, this request holds none): misses go to the aggregator 50 ids a call, and
+    its failure raises here."""
+    ids = await svc.track_ids(shown)
+    for start in range(0, len(ids), svc.ENTRY_CHUNK):
+        await _tracks_with_streams(ctx, ids[start:start + svc.ENTRY_CHUNK])
+        await asyncio.sleep(0)  # cache hits do not yield: let other requests run between slices
+
+
+async def entries_with_tracks(ctx: Context, shown: Playlist) -> AsyncIterator[list[EntryWithTrack]]:
+    """The entries of a playlist this request read through a visibility check, in order, each with its
+    catalog track (None when the catalog does not know it; a `streamId` added as `GET /api/tracks/{id}`
+    has it), ENTRY_CHUNK at a time, whatever the length: memory and time per step stay bounded.
+
+    The first chunk is yielded only once everything that can fail for the whole list has been tried:
+    its entries read and, for a longer list, every distinct track of the playlist looked up once (the
+    aggregator called 50 ids a call for the misses; the cache keeps the answers). So a database or
+    aggregator failure raises before the first chunk, where the transport can still answer an error;
+    later chunks read the cache. Past the first chunk, a failure (the database gone, a cache entry lost
+    while the aggregator is down) raises from the iterator: a transport streaming the answer then cuts
+    it short."""
+    chunks = svc.entry_chunks(shown)
+    first = await anext(chunks)
+    if len(first) == svc.ENTRY_CHUNK:  # more may follow
+        await _warm_catalog(ctx, shown)
+    yield await _with_tracks(ctx, first)
+    async for chunk in chunks:
+        if chunk:
+            yield await _with_tracks(ctx, chunk)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
+import orjson
 from pydantic import Field
 from starlette.responses import Response
 
@@ -13,12 +16,11 @@ from yourmusic.context import Context
 from yourmusic.errors import ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.resolvers import playlists
-from yourmusic.resolvers.streaming import add_stream_ids
 from yourmusic.pagination import CursorArgs
 from yourmusic.rest_compat.core import UDT, Call, Operation
 from yourmusic.rest_compat.cursor import CURSOR_PAGE, CursorPaginator, WithCursor, cursor_response, wants_cursor
 from yourmusic.rest_compat.names import PLAYLIST, PLAYLIST_ENTRY, contract_input, contract_shape
-from yourmusic.rest_compat.responses import JSONResponse, no_content
+from yourmusic.rest_compat.responses import JSONResponse, JSONStreamResponse, no_content
 from yourmusic.rest_compat.shapes import Paginator, Shape, paginator
 from yourmusic.services import playlists as svc
 from yourmusic.services.playlists import PlaylistSearch, TrackRef, TrackReplace
@@ -59,20 +61,48 @@ class WithQuery(Input):
     with_: str | None = Field(default=None, alias="with", pattern=r"^tracks$")
 
 
-def _entry(entry: PlaylistTrack, track: dict[str, Any] | None = None, with_track: bool = False) -> dict[str, Any]:
+def _entry(entry: PlaylistTrack) -> dict[str, Any]:
+    """An entry an edit answers (no catalog `track`)."""
     out = PlaylistTrackOut.dump(entry)
-    if with_track:
-        out["track"] = track
-    else:
-        out.pop("track", None)
+    out.pop("track", None)
     return out
 
 
-async def _entries(ctx: Context, entries: list[PlaylistTrack]) -> list[dict[str, Any]]:
-    """Entries with their catalog track and its `streamId`, as `GET /api/tracks/{id}` has it (one batched
-    catalog lookup, then one streams call per 50 tracks)."""
-    tracks = await add_stream_ids(ctx, await playlists.catalog_tracks(ctx, entries))
-    return [_entry(e, t, with_track=True) for e, t in zip(entries, tracks)]
+# PlaylistTrackOut's keys, each with the EntryRow attribute it shows (`order`: `position`), in its order.
+_ENTRY_KEYS = tuple((f.serialization_alias or name, f.validation_alias or name)
+                    for name, f in PlaylistTrackOut.model_fields.items())
+_ENTRY_VALUES = attrgetter(*(attr for key, attr in _ENTRY_KEYS if key != "track"))
+_ENTRY_NAMES = tuple(key for key, _ in _ENTRY_KEYS if key != "track") + ("track",)
+
+
+def _entries_json(chunk: list[tuple[svc.EntryRow, dict[str, Any] | None]]) -> bytes:
+    """A chunk of entries, each with its catalog `track`, as the members of a JSON array (no brackets):
+    the bytes `PlaylistTrackOut.dump` and JSONResponse give (orjson writes the UUIDs and times, UTC as
+    `Z` like pydantic), without a model per entry."""
+    rows = [dict(zip(_ENTRY_NAMES, (*_ENTRY_VALUES(e), track))) for e, track in chunk]
+    return orjson.dumps(rows, option=orjson.OPT_UTC_Z)[1:-1]
+
+
+async def _entries_response(call: Call, shown: Playlist, head: bytes = b"[", tail: bytes = b"]") -> Response:
+    """`head`, the playlist's entries with their catalog tracks as JSON array members, `tail`: streamed a
+    chunk at a time (`playlists.entries_with_tracks`), so no step of a 10,000-entry answer holds the
+    event loop or the whole body. Whatever fails before the first chunk (the database, the aggregator)
+    is still the contract's error answer; a failure later cuts the stream short (no final chunk: the
+    client sees a broken transfer, never a complete-looking answer)."""
+    chunks = playlists.entries_with_tracks(call.ctx, shown)
+    first = await anext(chunks)
+
+    async def body() -> AsyncIterator[bytes]:
+        part = _entries_json(first)
+        yield head + part
+        written = bool(part)
+        async for chunk in chunks:
+            part = _entries_json(chunk)
+            yield b"," + part if written else part
+            written = True
+        yield tail
+
+    return JSONStreamResponse(body())
 
 
 async def search(call: Call) -> Response:
@@ -100,9 +130,10 @@ async def get(call: Call) -> Response:
         raise ValidationFailed.field("with", "The selected with is invalid.")
     found: Playlist = await playlists.playlist(call.ctx, call.id("playlist_id"))
     body = PlaylistOut.dump(found)
-    if wanted == "tracks":
-        body["tracks"] = await _entries(call.ctx, await playlists.entries_of(found))
-    return JSONResponse(body)
+    if wanted != "tracks":
+        return JSONResponse(body)
+    # The playlist's object with a last member `tracks`, streamed: the bytes of {**body, "tracks": [...]}.
+    return await _entries_response(call, found, orjson.dumps(body)[:-1] + b',"tracks":[', b"]}")
 
 
 async def update(call: Call) -> Response:
@@ -119,7 +150,7 @@ async def list_tracks(call: Call) -> Response:
     if wants_cursor(call.request):
         page = await playlists.walk_tracks(call.ctx, call.id("playlist_id"), call.query_as(CursorArgs))
         return cursor_response(call.request, page, PlaylistTrackOut)
-    return JSONResponse(await _entries(call.ctx, await playlists.tracks(call.ctx, call.id("playlist_id"))))
+    return await _entries_response(call, await playlists.playlist(call.ctx, call.id("playlist_id")))
 
 
 async def add_track(call: Call) -> Response:

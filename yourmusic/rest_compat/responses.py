@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from yourmusic.errors import AppError
 
@@ -18,6 +18,13 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class JSONStreamResponse(StreamingResponse):
+    """A JSON answer sent as the body iterator gives it (chunked transfer, no Content-Length): for long
+    answers, built and sent a part at a time. The iterator's parts must join into one JSON document."""
+
+    media_type = "application/json"
 
 
 def error_response(exc: AppError, headers: dict[str, str] | None = None) -> JSONResponse:

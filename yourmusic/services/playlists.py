@@ -5,15 +5,17 @@ Every track-list edit runs in one transaction holding a lock on the playlist row
 and the positions stay exactly 1..n.
 
 Inputs are the domain models below (the transports validate them through `validation.Submitted`);
-answers are `models.Playlist` / `models.PlaylistTrack` rows, or `PlaylistCard` where a playlist travels
-as a value (the home page, its shared cache); each transport shapes them.
+answers are `models.Playlist` / `models.PlaylistTrack` rows, `EntryRow` values for reads of entries, or
+`PlaylistCard` where a playlist travels as a value (the home page, its shared cache); each transport
+shapes them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field
 from tortoise.exceptions import IntegrityError
@@ -25,7 +27,7 @@ from yourmusic.bulk import insert_all
 from yourmusic.errors import Forbidden, InvalidAuthToken, NotFound, ValidationFailed
 from yourmusic.live.events import playlist_changed, publish
 from yourmusic.models import Playlist, PlaylistTrack
-from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, keyset, paginate
+from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, after, keyset, paginate
 from yourmusic.services.scoping import of_tenant
 from yourmusic.services.textsearch import fold
 from yourmusic.values import RowValue
@@ -188,12 +190,59 @@ async def walk_search(tenant_id: uuid.UUID, user_id: uuid.UUID, query: PlaylistS
     return await keyset(_found(tenant_id, user_id, query.keyword), query, SEARCH_ORDER, cursors, scope)
 
 
-async def entries(playlist: Playlist, offset: int = 0, limit: int | None = None) -> list[PlaylistTrack]:
+class EntryRow(NamedTuple):
+    """One entry as plain values, not an ORM object (building those cost a long list most of its time).
+    `position` is 1-based, counted along ENTRY_ORDER as the rows are read (never read from a column)."""
+
+    id: uuid.UUID
+    playlist_id: uuid.UUID
+    track_id: str
+    position: int
+    created_at: datetime
+    updated_at: datetime
+
+
+ENTRY_CHUNK = 250  # entries per statement (and per catalog batch) of a long read: a few ms of work each
+_ROW_FIELDS = ("id", "track_id", "created_at", "updated_at")
+_ORDER_FIELDS = tuple(o.lstrip("-") for o in ENTRY_ORDER)
+
+
+def _rows(playlist: Playlist, found: list[tuple[Any, ...]], done: int) -> list[EntryRow]:
+    """Read rows (`_ROW_FIELDS` first) as EntryRows; `done` entries come before them."""
+    pid = playlist.id
+    return [EntryRow(r[0], pid, r[1], n, r[2], r[3]) for n, r in enumerate(found, start=done + 1)]
+
+
+async def entries(playlist: Playlist, offset: int = 0, limit: int | None = None) -> list[EntryRow]:
     """The playlist's entries in order, `offset`/`limit` applied (negative ones count as 0)."""
-    rows = PlaylistTrack.filter(playlist_id=playlist.id).order_by(*ENTRY_ORDER).offset(max(0, offset))
+    offset = max(0, offset)
+    rows = PlaylistTrack.filter(playlist_id=playlist.id).order_by(*ENTRY_ORDER).offset(offset)
     if limit is not None:
         rows = rows.limit(max(0, limit))
-    return await rows
+    return _rows(playlist, list(await rows.values_list(*_ROW_FIELDS)), offset)
+
+
+async def entry_chunks(playlist: Playlist, size: int = ENTRY_CHUNK) -> AsyncIterator[list[EntryRow]]:
+    """All the playlist's entries in order, `size` at a time (the last chunk may be shorter or empty).
+
+    One statement per chunk, each continuing after the previous chunk's last ENTRY_ORDER values
+    (keyset on the (playlist_id, order) index: every chunk costs the same, however deep). Each
+    statement sees the entries as committed when it runs: an edit committed during a walk may show
+    in the chunks after it."""
+    base = PlaylistTrack.filter(playlist_id=playlist.id).order_by(*ENTRY_ORDER)
+    query, done, width = base, 0, len(_ROW_FIELDS)
+    while True:
+        found = list(await query.limit(size).values_list(*_ROW_FIELDS, *_ORDER_FIELDS))
+        yield _rows(playlist, found, done)
+        if len(found) < size:
+            return
+        done += len(found)
+        query = base.filter(after(ENTRY_ORDER, list(found[-1][width:])))
+
+
+async def track_ids(playlist: Playlist) -> list[str]:
+    """The distinct catalog track ids of the playlist's entries (no order)."""
+    return list(await PlaylistTrack.filter(playlist_id=playlist.id).distinct().values_list("track_id", flat=True))
 
 
 async def walk_entries(playlist: Playlist, args: CursorArgs, cursors: Cursors) -> CursorPage[PlaylistTrack]:
