@@ -80,7 +80,14 @@ def _entries_json(chunk: list[tuple[svc.EntryRow, dict[str, Any] | None]]) -> by
     the bytes `PlaylistTrackOut.dump` and JSONResponse give (orjson writes the UUIDs and times, UTC as
     `Z` like pydantic), without a model per entry."""
     rows = [dict(zip(_ENTRY_NAMES, (*_ENTRY_VALUES(e), track))) for e, track in chunk]
-    return orjson.dumps(rows, option=orjson.OPT_UTC_Z)[1:-1]
+    return orjson.dumps(rows, default=_uuid_text, option=orjson.OPT_UTC_Z)[1:-1]
+
+
+def _uuid_text(value: Any) -> str:
+    """asyncpg's UUID type (orjson writes only `uuid.UUID` itself)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 async def _entries_response(call: Call, shown: Playlist, head: bytes = b"[", tail: bytes = b"]") -> Response:
@@ -90,12 +97,11 @@ async def _entries_response(call: Call, shown: Playlist, head: bytes = b"[", tai
     is still the contract's error answer; a failure later cuts the stream short (no final chunk: the
     client sees a broken transfer, never a complete-looking answer)."""
     chunks = playlists.entries_with_tracks(call.ctx, shown)
-    first = await anext(chunks)
+    first = _entries_json(await anext(chunks))
 
     async def body() -> AsyncIterator[bytes]:
-        part = _entries_json(first)
-        yield head + part
-        written = bool(part)
+        yield head + first
+        written = bool(first)
         async for chunk in chunks:
             part = _entries_json(chunk)
             yield b"," + part if written else part

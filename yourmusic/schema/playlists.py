@@ -41,7 +41,7 @@ class PlaylistTrack:
     track_id: strawberry.ID = D(description="The catalog track's id (the aggregator's).")
 
     @classmethod
-    def of(cls, e: models.PlaylistTrack) -> PlaylistTrack:
+    def of(cls, e: models.PlaylistTrack | svc.EntryRow) -> PlaylistTrack:
         return cls(id=strawberry.ID(str(e.id)), order=e.position, added_at=e.created_at,
                    track_id=strawberry.ID(e.track_id))
 

@@ -222,13 +222,15 @@ async def entries(playlist: Playlist, offset: int = 0, limit: int | None = None)
     return _rows(playlist, list(await rows.values_list(*_ROW_FIELDS)), offset)
 
 
-async def entry_chunks(playlist: Playlist, size: int = ENTRY_CHUNK) -> AsyncIterator[list[EntryRow]]:
-    """All the playlist's entries in order, `size` at a time (the last chunk may be shorter or empty).
+async def entry_chunks(playlist: Playlist, size: int | None = None) -> AsyncIterator[list[EntryRow]]:
+    """All the playlist's entries in order, `size` (default ENTRY_CHUNK) at a time (the last chunk may
+    be shorter or empty).
 
     One statement per chunk, each continuing after the previous chunk's last ENTRY_ORDER values
     (keyset on the (playlist_id, order) index: every chunk costs the same, however deep). Each
     statement sees the entries as committed when it runs: an edit committed during a walk may show
     in the chunks after it."""
+    size = size or ENTRY_CHUNK
     base = PlaylistTrack.filter(playlist_id=playlist.id).order_by(*ENTRY_ORDER)
     query, done, width = base, 0, len(_ROW_FIELDS)
     while True:
