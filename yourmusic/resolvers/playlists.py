@@ -141,7 +141,15 @@ EntryWithTrack = tuple[EntryRow, dict[str, Any] | None]
 
 async def _tracks_with_streams(ctx: Context, track_ids: list[str]) -> list[dict[str, Any] | None]:
     """`catalog_tracks`, each with its `streamId` (`add_stream_ids`: one batch, never failing)."""
-    return await add_stream_ids(ctx, await catalog_tracks(ctx, track_ids))
+    tracks = await catalog_tracks(ctx, track_ids)
+    await _let_others_run()
+    return await add_stream_ids(ctx, tracks)
+
+
+async def _let_others_run() -> None:
+    """One turn of the event loop: cache hits await nothing that suspends, so a long answer's steps
+    would otherwise run back to back while other requests wait."""
+    await asyncio.sleep(0)
 
 
 async def _with_tracks(ctx: Context, chunk: list[EntryRow]) -> list[EntryWithTrack]:
@@ -155,7 +163,7 @@ async def _warm_catalog(ctx: Context, shown: Playlist) -> None:
     ids = await svc.track_ids(shown)
     for start in range(0, len(ids), svc.ENTRY_CHUNK):
         await _tracks_with_streams(ctx, ids[start:start + svc.ENTRY_CHUNK])
-        await asyncio.sleep(0)  # cache hits do not yield: let other requests run between slices
+        await _let_others_run()
 
 
 async def entries_with_tracks(ctx: Context, shown: Playlist) -> AsyncIterator[list[EntryWithTrack]]:
@@ -177,4 +185,5 @@ async def entries_with_tracks(ctx: Context, shown: Playlist) -> AsyncIterator[li
     yield await _with_tracks(ctx, first)
     async for chunk in chunks:
         if chunk:
+            await _let_others_run()  # between reading the rows and looking their tracks up
             yield await _with_tracks(ctx, chunk)

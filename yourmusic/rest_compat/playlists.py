@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -103,6 +104,7 @@ async def _entries_response(call: Call, shown: Playlist, head: bytes = b"[", tai
         yield head + first
         written = bool(first)
         async for chunk in chunks:
+            await asyncio.sleep(0)  # other requests run between looking a chunk up and encoding it
             part = _entries_json(chunk)
             yield b"," + part if written else part
             written = True

@@ -202,7 +202,7 @@ class EntryRow(NamedTuple):
     updated_at: datetime
 
 
-ENTRY_CHUNK = 250  # entries per statement (and per catalog batch) of a long read: a few ms of work each
+ENTRY_CHUNK = 100  # entries per statement and per catalog batch of a long read (a multiple of 50): ~1 ms each
 _ROW_FIELDS = ("id", "track_id", "created_at", "updated_at")
 _ORDER_FIELDS = tuple(o.lstrip("-") for o in ENTRY_ORDER)
 
