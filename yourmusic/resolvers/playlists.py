@@ -176,8 +176,8 @@ async def entries_with_tracks(ctx: Context, shown: Playlist) -> AsyncIterator[li
     aggregator called 50 ids a call for the misses; the cache keeps the answers). So a database or
     aggregator failure raises before the first chunk, where the transport can still answer an error;
     later chunks read the cache. Past the first chunk, a failure (the database gone, a cache entry lost
-    while the aggregator is down) raises from the iterator: a transport streaming the answer then cuts
-    it short."""
+    while the aggregator is down, an edit of the playlist committed meanwhile: `svc.EntriesChanged`)
+    raises from the iterator: a transport streaming the answer then cuts it short."""
     chunks = svc.entry_chunks(shown)
     first = await anext(chunks)
     if len(first) == svc.ENTRY_CHUNK:  # more may follow

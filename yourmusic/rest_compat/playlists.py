@@ -95,8 +95,9 @@ async def _entries_response(call: Call, shown: Playlist, head: bytes = b"[", tai
     """`head`, the playlist's entries with their catalog tracks as JSON array members, `tail`: streamed a
     chunk at a time (`playlists.entries_with_tracks`), so no step of a 10,000-entry answer holds the
     event loop or the whole body. Whatever fails before the first chunk (the database, the aggregator)
-    is still the contract's error answer; a failure later cuts the stream short (no final chunk: the
-    client sees a broken transfer, never a complete-looking answer)."""
+    is still the contract's error answer; a failure later (or an edit of the playlist committed while
+    a long list was read) cuts the stream short: no final chunk, the client sees a broken transfer,
+    never a complete-looking answer."""
     chunks = playlists.entries_with_tracks(call.ctx, shown)
     first = _entries_json(await anext(chunks))
 

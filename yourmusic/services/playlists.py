@@ -222,21 +222,30 @@ async def entries(playlist: Playlist, offset: int = 0, limit: int | None = None)
     return _rows(playlist, list(await rows.values_list(*_ROW_FIELDS)), offset)
 
 
+class EntriesChanged(Exception):
+    """The playlist changed (an edit committed) while its entries were read in several statements."""
+
+
 async def entry_chunks(playlist: Playlist, size: int | None = None) -> AsyncIterator[list[EntryRow]]:
-    """All the playlist's entries in order, `size` (default ENTRY_CHUNK) at a time (the last chunk may
-    be shorter or empty).
+    """All the entries of `playlist` (a row read in this request) in order, `size` (default
+    ENTRY_CHUNK) at a time; the last chunk may be shorter or empty.
 
     One statement per chunk, each continuing after the previous chunk's last ENTRY_ORDER values
-    (keyset on the (playlist_id, order) index: every chunk costs the same, however deep). Each
-    statement sees the entries as committed when it runs: an edit committed during a walk may show
-    in the chunks after it."""
+    (keyset on the (playlist_id, order) index: every chunk costs the same, however deep). A list read
+    in one statement is one snapshot. A longer one is checked before its last chunk is given out: the
+    playlist row must still have the `updated_at` it was read with (every edit of the list changes it,
+    in the edit's transaction), else EntriesChanged (chunks read across an edit could repeat or miss an
+    entry; the caller must not present them as the list)."""
     size = size or ENTRY_CHUNK
     base = PlaylistTrack.filter(playlist_id=playlist.id).order_by(*ENTRY_ORDER)
     query, done, width = base, 0, len(_ROW_FIELDS)
     while True:
         found = list(await query.limit(size).values_list(*_ROW_FIELDS, *_ORDER_FIELDS))
+        last = len(found) < size
+        if last and done and not await Playlist.filter(id=playlist.id, updated_at=playlist.updated_at).exists():
+            raise EntriesChanged()
         yield _rows(playlist, found, done)
-        if len(found) < size:
+        if last:
             return
         done += len(found)
         query = base.filter(after(ENTRY_ORDER, list(found[-1][width:])))
