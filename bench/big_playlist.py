@@ -241,7 +241,7 @@ def main(args: argparse.Namespace) -> None:
     import yourmusic
 
     label = args.label or subprocess.run(["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True,
-                                         cwd=Path(yourmusic.__file__).parent).stdout.strip()[:100]
+                                         cwd=Path(yourmusic.__file__).parent, check=False).stdout.strip()[:100]
     print(f"code: {label} ({Path(yourmusic.__file__).parent})")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores shared with other work: figures are noisy")
     url = asyncio.run(build(args.pg, args.db))

@@ -13,7 +13,6 @@ import orjson
 from pydantic import Field
 from starlette.responses import Response
 
-from yourmusic.context import Context
 from yourmusic.errors import ValidationFailed
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.resolvers import playlists
