@@ -183,6 +183,9 @@ async def move_track(call: Call) -> Response:
 
 
 _TAG = "Playlists"
+_STREAMED = ("The whole list is sent as it is read (chunked transfer, no Content-Length). An error found "
+             "before the first byte is answered as usual; one found later (or an edit of the playlist while "
+             "a long list is read) cuts the transfer short: retry.")
 _W = (401, 403, 404, 422)
 _TRACK = "/api/playlists/{playlist_id}/tracks/{playlistTrackId}"
 OPERATIONS = [
@@ -200,7 +203,8 @@ OPERATIONS = [
               errors=(401, 403, 422)),
     Operation(("GET",), "/api/playlists/{playlist_id}", get, "getPlaylist", "Get playlist", _TAG, "Query.playlist",
               auth=(UDT,), query=WithQuery, response=PlaylistWithTracksOut,
-              description="`?with=tracks` embeds the tracks, each with its catalog `track` (and its `streamId`).", errors=(401, 403, 404, 422)),
+              description="`?with=tracks` embeds the tracks, each with its catalog `track` (and its `streamId`). "
+                          + _STREAMED, errors=(401, 403, 404, 422)),
     Operation(("PATCH", "PUT"), "/api/playlists/{playlist_id}", update, "updatePlaylist", "Update playlist", _TAG,
               "Mutation.updatePlaylist", auth=(UDT,), body=PlaylistUpdate, response=PlaylistOut, errors=_W),
     Operation(("DELETE",), "/api/playlists/{playlist_id}", delete, "deletePlaylist", "Delete playlist", _TAG,
@@ -209,7 +213,8 @@ OPERATIONS = [
               "Get playlist tracks", _TAG, "Playlist.tracks", auth=(UDT,),
               response={"type": "array", "items": {"$ref": "#/components/schemas/PlaylistTrackOut"}},
               query=ListQuery, alternates=((CURSOR_PAGE, CursorPaginator[PlaylistTrackOut]),),
-              errors=(401, 403, 404, 422)),
+              description="Without `cursor`: the whole list in order, each entry with its catalog `track` (and "
+                          "its `streamId`). " + _STREAMED, errors=(401, 403, 404, 422)),
     Operation(("POST",), "/api/playlists/{playlist_id}/tracks", add_track, "addPlaylistTrack",
               "Add track to playlist", _TAG, "Mutation.addTrackToPlaylist", auth=(UDT,), body=TrackRef,
               response=PlaylistTrackOut, status=201, errors=_W),
