@@ -15,7 +15,8 @@ Then, in this process (the same code, the same database and upstreams, cache war
 driven through the ASGI app with the body discarded as it is sent:
 - the longest the event loop went without running another task during it (a task that yields at every
   turn of the loop measures the gaps between its turns);
-- the Python heap allocated at its peak (tracemalloc), the answer's bytes excluded (sent away).
+- the Python heap allocated at its peak (tracemalloc), the answer's bytes excluded (sent away);
+and the longest stall during GraphQL's longest list of entries, `tracks(limit: 500)` with each track.
 
 Usage: .venv/bin/python bench/big_playlist.py [--pg postgres://postgres@127.0.0.1:5432] [--db ym_bench_big]
        [--small 500] [--rounds 3] [--label TEXT]
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import http_json, serve  # noqa: E402
@@ -49,6 +51,9 @@ SMALL_TRACK = "5"
 TENANT = uuid.UUID(int=0x17_6)
 USER = uuid.UUID(int=0x17_61)
 PLAYLIST = uuid.UUID(int=0x17_62)
+
+GRAPHQL_TRACKS = ("query($id: ID!){ playlist(id: $id){ tracks(offset: 9000, limit: 500){ order trackId "
+                  "track { id title } } } }")  # GraphQL's longest list (its limit)
 
 LOAD = (
     ("INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES ($1, $2, $2, now(), now())",
@@ -178,18 +183,26 @@ async def in_process(url: str, server_url: str, data_dir: str, user: str) -> dic
                         access_log=False, aggregator_url=f"{server_url}/_sandbox/aggregator/1.2",
                         streaming_url=f"{server_url}/_sandbox/streaming", self_url=server_url)
     app = create_app(settings)
-    path = f"/api/playlists/{PLAYLIST}"
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"with=tracks", "root_path": "", "server": ("127.0.0.1", 80),
-             "client": ("127.0.0.1", 50000),
-             "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {user}".encode())]}
+    rest = ("GET", f"/api/playlists/{PLAYLIST}", b"with=tracks", b"")
+    graphql = ("POST", "/graphql", b"", orjson.dumps({"query": GRAPHQL_TRACKS, "variables": {"id": str(PLAYLIST)}}))
 
-    async def get() -> int:
+    async def call(request: tuple[str, str, bytes, bytes]) -> int:
+        """The request through the ASGI app; answers the bytes sent (counted, then dropped)."""
+        method, path, query, body = request
+        scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1",
+                 "method": method, "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+                 "root_path": "", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 50000),
+                 "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {user}".encode()),
+                             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
         sent = 0
         status = 0
+        received = False
 
         async def receive() -> dict[str, object]:
+            nonlocal received
+            if not received:
+                received = True
+                return {"type": "http.request", "body": body, "more_body": False}
             await asyncio.sleep(3600)  # no disconnect while the answer is sent
             return {"type": "http.disconnect"}
 
@@ -200,41 +213,46 @@ async def in_process(url: str, server_url: str, data_dir: str, user: str) -> dic
             else:
                 sent += len(message.get("body", b""))  # type: ignore[arg-type]
 
-        await app(dict(scope), receive, send)
+        await app(scope, receive, send)
         assert status == 200, status
         return sent
 
-    async with app.router.lifespan_context(app):
-        await get()  # this process's cache filled
-        await get()
-        gaps: list[float] = []
-        done = asyncio.Event()
-
-        async def ticker() -> None:
-            last = time.perf_counter()
-            while not done.is_set():
-                await asyncio.sleep(0)  # every turn of the loop: a gap is what ran in between
-                now = time.perf_counter()
-                gaps.append(now - last)
-                last = now
-
-        stalls = []
+    async def stalls(request: tuple[str, str, bytes, bytes]) -> list[float]:
+        """The longest gap between two turns of the loop during each of 5 requests, in ms."""
+        out = []
         for _ in range(5):
-            gaps.clear()
-            done.clear()
+            gaps: list[float] = []
+            done = asyncio.Event()
+
+            async def ticker() -> None:
+                last = time.perf_counter()
+                while not done.is_set():
+                    await asyncio.sleep(0)  # every turn of the loop: a gap is what ran in between
+                    now = time.perf_counter()
+                    gaps.append(now - last)
+                    last = now
+
             tick = asyncio.create_task(ticker())
             await asyncio.sleep(0.01)
-            await get()
+            await call(request)
             done.set()
             await tick
-            stalls.append(max(gaps) * 1000)
+            out.append(max(gaps) * 1000)
+        return out
+
+    async with app.router.lifespan_context(app):
+        for _ in range(2):  # this process's cache filled
+            await call(rest)
+            await call(graphql)
+        rest_stalls, graphql_stalls = await stalls(rest), await stalls(graphql)
         tracemalloc.start()
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
-        sent = await get()
+        sent = await call(rest)
         peak = tracemalloc.get_traced_memory()[1] - base
         tracemalloc.stop()
-    return {"stall_ms": statistics.median(stalls), "stalls": stalls, "heap_peak_mb": peak / 1e6, "sent": sent}
+    return {"stall_ms": statistics.median(rest_stalls), "stalls": rest_stalls, "heap_peak_mb": peak / 1e6,
+            "sent": sent, "graphql_stall_ms": statistics.median(graphql_stalls), "graphql_stalls": graphql_stalls}
 
 
 def main(args: argparse.Namespace) -> None:
@@ -284,6 +302,9 @@ def main(args: argparse.Namespace) -> None:
     print(f"- in process, one big GET (cache warm, body sent away: {local['sent']:,} bytes): longest event-loop "
           f"stall {local['stall_ms']:.1f} ms (median of 5: {', '.join(f'{s:.1f}' for s in local['stalls'])}); "
           f"Python heap peak {local['heap_peak_mb']:.1f} MB (tracemalloc)")
+    print(f"- in process, GraphQL `tracks(offset: 9000, limit: 500) {{ order trackId track {{ id title }} }}`: "
+          f"longest event-loop stall {local['graphql_stall_ms']:.1f} ms (median of 5: "
+          f"{', '.join(f'{s:.1f}' for s in local['graphql_stalls'])})")
     print(f"- load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])} (2 cores, shared)")
 
 
