@@ -183,7 +183,9 @@ async def entries_with_tracks(ctx: Context, shown: Playlist) -> AsyncIterator[li
     if len(first) == svc.ENTRY_CHUNK:  # more may follow
         await _warm_catalog(ctx, shown)
     yield await _with_tracks(ctx, first)
+    await _let_others_run()  # between sending a chunk and reading the next
     async for chunk in chunks:
         if chunk:
             await _let_others_run()  # between reading the rows and looking their tracks up
             yield await _with_tracks(ctx, chunk)
+            await _let_others_run()
