@@ -123,8 +123,10 @@ async def small_reads(url: str, headers: dict[str, str], n: int) -> list[float]:
 
 
 async def measure_http(base: str, client: str, user: str, n_small: int, rounds_n: int,
-                       server_pid: int) -> dict[str, object]:
-    big_url = f"{base}/api/playlists/{PLAYLIST}?with=tracks"
+                       server_pid: int, playlist: uuid.UUID | str = PLAYLIST) -> dict[str, object]:
+    """The big GET of `playlist` (user token `user`) alone, then the small cached read (client token)
+    alone and under big GETs, `rounds_n` alternated rounds of `n_small` reads."""
+    big_url = f"{base}/api/playlists/{playlist}?with=tracks"
     small_url = f"{base}/api/tracks/{SMALL_TRACK}"
     user_h, client_h = {"Authorization": f"Bearer {user}"}, {"Authorization": f"Bearer {client}"}
     out: dict[str, object] = {}
@@ -266,6 +268,31 @@ async def in_process(url: str, server_url: str, data_dir: str, user: str) -> dic
             "sent": sent, "graphql_stall_ms": statistics.median(graphql_stalls), "graphql_stalls": graphql_stalls}
 
 
+def report_http(http: dict[str, object], n_small: int, rounds_n: int) -> None:
+    """`measure_http`'s figures: the big GET, the small read's table, the p99 ratio."""
+    rounds = http["rounds"]
+    solo = [x for r in rounds for x in r[0]]  # type: ignore[attr-defined]
+    loaded = [x for r in rounds for x in r[1]]  # type: ignore[attr-defined]
+    bigs = [x for r in rounds for x in r[2]]  # type: ignore[attr-defined]
+    print()
+    print(f"- big GET `GET /api/playlists/{{id}}?with=tracks`: {http['big_bytes']:,} bytes, "
+          f"{http['big_ms']:.0f} ms to the last byte (median of 5, alone), {http['big_cpu_ms']:.0f} ms of the "
+          "worker's CPU each (mean of the 5)")
+    print(f"- its headers: {http['headers']}")
+    print(f"- big GETs completed while the small reads ran: {len(bigs)} (median {statistics.median(bigs):.0f} ms each)")
+    print(f"\n| small cached read `GET /api/tracks/{SMALL_TRACK}` ({rounds_n} rounds of {n_small}, "
+          "alone then under load) | p50 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|")
+    for n, (a, b, _) in enumerate(rounds, start=1):  # type: ignore[misc]
+        print(f"| round {n} alone | {pct(a, 0.5):.2f} | {pct(a, 0.99):.2f} | {max(a):.2f} |")
+        print(f"| round {n} while big GETs run back to back | {pct(b, 0.5):.2f} | {pct(b, 0.99):.2f} | {max(b):.2f} |")
+    print(f"| all rounds alone | {pct(solo, 0.5):.2f} | {pct(solo, 0.99):.2f} | {max(solo):.2f} |")
+    print(f"| all rounds while big GETs run | {pct(loaded, 0.5):.2f} | {pct(loaded, 0.99):.2f} | {max(loaded):.2f} |")
+    ratios = [pct(b, 0.99) / pct(a, 0.99) for a, b, _ in rounds]  # type: ignore[misc]
+    print(f"\n**concurrent-read p99 / solo p99 = {pct(loaded, 0.99) / pct(solo, 0.99):.2f}** (all rounds; target < 3; "
+          f"per round: {', '.join(f'{r:.2f}' for r in ratios)})")
+
+
 def main(args: argparse.Namespace) -> None:
     import yourmusic
 
@@ -289,27 +316,8 @@ def main(args: argparse.Namespace) -> None:
     finally:
         asyncio.run(drop(args.pg, args.db))
 
-    rounds = http["rounds"]
-    solo = [x for r in rounds for x in r[0]]  # type: ignore[attr-defined]
-    loaded = [x for r in rounds for x in r[1]]  # type: ignore[attr-defined]
-    bigs = [x for r in rounds for x in r[2]]  # type: ignore[attr-defined]
-    print(f"\n## One playlist of {ENTRIES:,} entries ({DISTINCT:,} distinct tracks), one uvicorn worker, PostgreSQL\n")
-    print(f"- big GET `GET /api/playlists/{{id}}?with=tracks`: {http['big_bytes']:,} bytes, "
-          f"{http['big_ms']:.0f} ms to the last byte (median of 5, alone), {http['big_cpu_ms']:.0f} ms of the "
-          "worker's CPU each (mean of the 5)")
-    print(f"- its headers: {http['headers']}")
-    print(f"- big GETs completed while the small reads ran: {len(bigs)} (median {statistics.median(bigs):.0f} ms each)")
-    print(f"\n| small cached read `GET /api/tracks/{SMALL_TRACK}` ({args.rounds} rounds of {args.small}, "
-          "alone then under load) | p50 ms | p99 ms | max ms |")
-    print("|---|---:|---:|---:|")
-    for n, (a, b, _) in enumerate(rounds, start=1):  # type: ignore[misc]
-        print(f"| round {n} alone | {pct(a, 0.5):.2f} | {pct(a, 0.99):.2f} | {max(a):.2f} |")
-        print(f"| round {n} while big GETs run back to back | {pct(b, 0.5):.2f} | {pct(b, 0.99):.2f} | {max(b):.2f} |")
-    print(f"| all rounds alone | {pct(solo, 0.5):.2f} | {pct(solo, 0.99):.2f} | {max(solo):.2f} |")
-    print(f"| all rounds while big GETs run | {pct(loaded, 0.5):.2f} | {pct(loaded, 0.99):.2f} | {max(loaded):.2f} |")
-    ratios = [pct(b, 0.99) / pct(a, 0.99) for a, b, _ in rounds]  # type: ignore[misc]
-    print(f"\n**concurrent-read p99 / solo p99 = {pct(loaded, 0.99) / pct(solo, 0.99):.2f}** (all rounds; target < 3; "
-          f"per round: {', '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"\n## One playlist of {ENTRIES:,} entries ({DISTINCT:,} distinct tracks), one uvicorn worker, PostgreSQL")
+    report_http(http, args.small, args.rounds)
     print(f"\n- worker memory after the run: VmRSS {mem['VmRSS'] / 1024:.0f} MB, peak VmHWM {mem['VmHWM'] / 1024:.0f} MB")
     print(f"- in process, one big GET (cache warm, body sent away: {local['sent']:,} bytes): longest event-loop "
           f"stall (CPU time) {local['stall_ms']:.1f} ms (median of 5: {', '.join(f'{s:.1f}' for s in local['stalls'])}); "

@@ -10,6 +10,8 @@ Builds (once, reused by later runs) a throwaway PostgreSQL database with SQL bul
   `GET /api/users`, `GET /api/playlists` (the caller's), `GET /api/playlists/search` and a playlist's
   tracks (GraphQL `tracks(offset, limit)`), with the database round trips and statements of one request;
 - the small-tenant-after-big-tenant sequence on a fresh server (prepared statements' plan caching);
+- the largest GET (the 10,000-entry playlist with its tracks) alone, and a small cached read's p50/p99
+  alone and while it runs back to back (`big_playlist.measure_http`);
 - the statements one request sends, and the EXPLAIN (ANALYZE, BUFFERS) of every list statement with the
   values the server bound, plus the plan PostgreSQL would cache as the generic plan.
 
@@ -38,6 +40,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import http_json, serve  # noqa: E402
 from _pgwire import Executed, WireCounter  # noqa: E402
+from big_playlist import measure_http, report_http  # noqa: E402
 
 TENANTS = (("scale-1k", 1_000, 1_000), ("scale-100k", 100_000, 100_000), ("scale-1m", 1_000_000, 899_000))
 TRACK_PLAYLISTS = (100, 1_000, 10_000)  # entries of playlists 1, 2, 3 of the 1M tenant's first user
@@ -47,6 +50,7 @@ MISSING = "zzqx"  # matches no playlist: the search's cost when it finds nothing
 PER_PAGE = 15
 TRACK_PAGE = 100
 RUNS = 5
+CONCURRENT_READS = 300  # small reads per phase beside the largest GET (2 rounds)
 
 
 # --- data set -------------------------------------------------------------------------------------------
@@ -348,17 +352,26 @@ def main(args: argparse.Namespace) -> None:
 
     with serve(workers=1, extra_env=env) as server:
         callers = {slug: Caller(server, slug) for slug, _, _ in TENANTS}
+        concurrent = None
         if args.no_timings:
             timings = [(t, label, size, float("nan")) for t, label, size, _ in cases(callers)]
         else:
             sequence(callers)
             timings = [(t, label, size, median_ms(thunk)) for t, label, size, thunk in cases(callers)]
+            big = callers["scale-1m"]  # the largest GET: the 10,000-entry playlist with its tracks
+            concurrent = asyncio.run(measure_http(server.url, big.client, big.user, CONCURRENT_READS, 2,
+                                                  server.proc.pid, playlist_id("scale-1m", len(TRACK_PLAYLISTS))))
 
     rows = [(t, label, size, ms, trips, n) for (t, label, size, ms), (trips, n, _) in zip(timings, counted)]
     table([r for r in rows if r[0] == "users"], "Users: `GET /api/users` (client token), by tenant size in users")
     table([r for r in rows if r[0] == "playlists"],
           "Playlists: `GET /api/playlists`, `GET /api/playlists/search` (user token), by playlists in the tenant")
     table([r for r in rows if r[0] == "tracks"], "A playlist's tracks: GraphQL `tracks(offset, limit)`, by entries")
+
+    if concurrent is not None:
+        print(f"\n## The largest GET beside a concurrent small read (`GET /api/playlists/{{id}}?with=tracks`, "
+              f"{TRACK_PLAYLISTS[-1]:,} entries; issue 17.6, bench/big_playlist.py)")
+        report_http(concurrent, CONCURRENT_READS, 2)
 
     print("\n## The statements of one request (`GET /api/users?page=1`, 1M tenant)\n")
     one = next(i for i, (t, label, size, _) in enumerate(timings) if (t, label, size) == ("users", "page 1", 1_000_000))
