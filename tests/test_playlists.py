@@ -37,8 +37,14 @@ async def _playlist(p: People, name="Road trip", public=False) -> dict:
     return r.json()
 
 
-async def _orders(playlist_id: str) -> list[int]:
-    return list(await PlaylistTrack.filter(playlist_id=playlist_id).order_by("position").values_list("position", flat=True))
+async def _orders(p: People, playlist_id: str) -> list[int]:
+    """The orders the API answers (dense 1..n is asserted by `_track_ids`'s caller); the stored ranks
+    behind them are unique, and `rank_end` is at least the highest."""
+    ranks = list(await PlaylistTrack.filter(playlist_id=playlist_id).order_by("rank").values_list("rank", flat=True))
+    assert len(set(ranks)) == len(ranks)
+    assert not ranks or (await Playlist.get(id=playlist_id)).rank_end >= ranks[-1]
+    r = await p.api.http.get(f"/api/playlists/{playlist_id}/tracks", headers=p.owner_auth)
+    return [e["order"] for e in r.json()]
 
 
 async def _track_ids(p: People, playlist_id: str) -> list[str]:
@@ -274,7 +280,7 @@ async def test_concurrent_edits_keep_orders_dense(people, api):
     adds = sum(1 for kind, r in results if kind == "add" and r.status_code == 201)
     removes = sum(1 for kind, r in results if kind == "remove" and r.status_code == 204)
     assert all(r.status_code in (200, 201, 204, 404) for _, r in results), [r.text for _, r in results if r.status_code >= 500]
-    orders = await _orders(pid)
+    orders = await _orders(p, pid)
     assert orders == list(range(1, len(orders) + 1))
     assert len(orders) == 20 + adds - removes
     assert (await Playlist.get(id=pid)).track_count == len(orders)
