@@ -3,8 +3,10 @@
 1. `playlist_tracks.rank` (BIGINT) and `playlists.rank_end` (BIGINT, at least the playlist's highest rank).
 2. Existing entries: `rank = position * 2^32` (`services.playlists.GAP` when written), in one statement;
    each playlist's `rank_end` is its highest rank (0 without entries).
-3. The index (playlist_id, rank) replaces (playlist_id, position), then `position` is dropped: the dense
-   1-based position is derived from rank order when entries are read (`services.playlists.numbered`).
+3. The index (playlist_id, position) and the column `position` are dropped (the dense 1-based position is
+   derived from rank order when entries are read: `services.playlists.numbered`), then the index
+   (playlist_id, rank) is created (after the drop: SQLite rebuilds the table to drop a column, and the
+   rebuild keeps no index made before it).
 
 Backwards, `position` comes back filled with the dense 1..n of each playlist's rank order.
 """
@@ -57,12 +59,12 @@ class Migration(migrations.Migration):
             name=None,
             fields=['playlist_id', 'position'],
         ),
-        ops.AddIndex(
-            model_name='PlaylistTrack',
-            index=Index(fields=['playlist_id', 'rank']),
-        ),
         ops.RemoveField(
             model_name='PlaylistTrack',
             name='position',
+        ),
+        ops.AddIndex(
+            model_name='PlaylistTrack',
+            index=Index(fields=['playlist_id', 'rank']),
         ),
     ]
