@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.api import bearer, gql_codes
 from yourmusic.models import Playlist, PlaylistTrack
+from yourmusic.services import playlists as svc
 
 
 class People:
@@ -258,8 +259,14 @@ async def test_graphql_mutations(people, api):
     assert (await api.gql("{ myPlaylists { id } }", token=t))["data"]["myPlaylists"][0]["id"] == pid
 
 
-async def test_concurrent_edits_keep_orders_dense(people, api):
+# Rank gaps: the real one, and 2 (a move into a gap exhausts it at once: the playlist is renumbered often).
+GAPS = pytest.mark.parametrize("gap", [svc.GAP, 2], ids=["gap", "tiny-gap"])
+
+
+@GAPS
+async def test_concurrent_edits_keep_orders_dense(people, api, gap, monkeypatch):
     """50 concurrent add/move/remove requests on one playlist (PostgreSQL: SELECT ... FOR UPDATE)."""
+    monkeypatch.setattr(svc, "GAP", gap)
     p = people
     pid = (await _playlist(p))["id"]
     r = await api.http.put(f"/api/playlists/{pid}/tracks", json={"tracks": [{"track_id": str(i)} for i in range(1, 21)]},
@@ -294,10 +301,12 @@ ops = st.lists(st.one_of(
 ), max_size=12)
 
 
+@GAPS
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=ops)
-async def test_model_based_random_sequences(people, api, sequence):
+async def test_model_based_random_sequences(people, api, gap, monkeypatch, sequence):
     """Random add/move/remove/replace sequences against a plain Python list as the model."""
+    monkeypatch.setattr(svc, "GAP", gap)
     p = people
     pid = (await _playlist(p))["id"]
     model: list[tuple[str, str]] = []  # (entry id, track id)
