@@ -8,7 +8,9 @@
    (playlist_id, rank) is created (after the drop: SQLite rebuilds the table to drop a column, and the
    rebuild keeps no index made before it).
 
-Backwards, `position` comes back filled with the dense 1..n of each playlist's rank order.
+Backwards, `position` comes back filled with the dense 1..n of each playlist's rank order (checked on
+PostgreSQL). Not on SQLite with data: Tortoise drops a column there by rebuilding the table, and the
+rebuild of `playlists` (dropping `rank_end`) is a DROP TABLE that cascades to every entry.
 """
 
 from typing import Any
@@ -58,6 +60,11 @@ class Migration(migrations.Migration):
             model_name='PlaylistTrack',
             name=None,
             fields=['playlist_id', 'position'],
+        ),
+        ops.AlterField(  # a default first, so that backwards the column comes back on a table with rows
+            model_name='PlaylistTrack',
+            name='position',
+            field=fields.IntField(db_default=0),
         ),
         ops.RemoveField(
             model_name='PlaylistTrack',
