@@ -99,7 +99,7 @@ async def edit(playlist: Playlist, kind: str, entry_id: uuid.UUID | None, to: in
 async def main(args: argparse.Namespace) -> None:
     code = Path(yourmusic.__file__).resolve().parent.parent
     head = subprocess.run(["git", "-C", str(code), "log", "-1", "--format=%h %s"], capture_output=True,
-                          text=True).stdout.strip()
+                          text=True, check=False).stdout.strip()
     print(f"code: {code} ({head[:90]})")
     db = f"ym_bench_edit_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(args.pg + "/postgres")
@@ -114,7 +114,7 @@ async def main(args: argparse.Namespace) -> None:
         print(f"| {'edit':<22} | {'entry rows ins/upd/del':>22} | {'playlist rows upd':>17} | {'ms':>7} |")
         print(f"|{'-' * 24}|{'-' * 23}:|{'-' * 18}:|{'-' * 8}:|")
         for label, kind, frm, to in plan(args.size):
-            async def one() -> None:
+            async def one(kind: str = kind, frm: int = frm, to: int = to) -> None:
                 await edit(playlist, kind, await entry_at(playlist, frm) if frm else None, to)
             counts = await written(one)
             ms = []

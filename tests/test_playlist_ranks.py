@@ -188,9 +188,9 @@ async def test_migration_ranks_existing_entries(tmp_path: Any) -> None:
     entries = [(uuid.uuid4(), t, p) for p, t in ((2, "b"), (1, "a"), (3, "c"))]
     statements = [
         f"INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES ('{tenant}', 'mig', 'mig', {at}, {at})",
-        f"INSERT INTO users (id, tenant_id, email, email_key, first_name, last_name, date_of_birth, status,"
-        f" created_at, updated_at) VALUES ('{user}', '{tenant}', 'a@b.c', 'a@b.c', 'A', 'B', '1990-01-01',"
-        f" 'UNSUBSCRIBED', {at}, {at})",
+        (f"INSERT INTO users (id, tenant_id, email, email_key, first_name, last_name, date_of_birth, status,"
+         f" created_at, updated_at) VALUES ('{user}', '{tenant}', 'a@b.c', 'a@b.c', 'A', 'B', '1990-01-01',"
+         f" 'UNSUBSCRIBED', {at}, {at})"),
         *[f"INSERT INTO playlists (id, tenant_id, user_id, name, public, track_count, created_at, updated_at)"
           f" VALUES ('{pid}', '{tenant}', '{user}', 'p', {no}, {n}, {at}, {at})" for pid, n in ((full, 3), (empty, 0))],
         *[f"INSERT INTO playlist_tracks (id, playlist_id, track_id, position, created_at, updated_at)"
