@@ -96,6 +96,38 @@ async def edit(playlist: Playlist, kind: str, entry_id: uuid.UUID | None, to: in
         await svc.add_track(playlist, "7")
 
 
+async def reads(playlist: Playlist, args: argparse.Namespace) -> None:
+    """What reading costs: an offset page and a cursor page of 100 deep in the list (each numbered from
+    the playlist's start: the cursor page counts the entries ranked before it)."""
+    from yourmusic.pagination import CursorArgs, Cursors
+
+    deep = args.size - args.size // 100
+    pages = {"offset page of 100 after entry {:,}": lambda: svc.entries(playlist, deep, 100)}
+    if hasattr(svc, "numbered"):  # the ranked code: a cursor for entry `deep`, as walk_entries issues them
+        cursors = Cursors(b"k" * 32)
+        rank = (await svc.entries(playlist, deep - 1, 1))[0].rank
+        token = cursors.encode(f"playlist.tracks.rank:{playlist.id}", [rank])  # walk_entries' scope
+        pages["cursor page of 100 after entry {:,}"] = lambda: svc.walk_entries(
+            playlist, CursorArgs(cursor=token, per_page=100), cursors)
+    if args.explain and hasattr(svc, "numbered"):
+        db = connections.get("default")
+        plan = await db.execute_query_dict(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT COUNT(*) FROM playlist_tracks WHERE playlist_id = $1 AND rank < $2",
+            [str(playlist.id), rank])
+        print("\n" + "\n".join(r["QUERY PLAN"] for r in plan))
+    print()
+    for label, read in pages.items():
+        ms = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            got = await read()
+            ms.append((time.perf_counter() - t0) * 1000)
+        items = got.items if hasattr(got, "items") else got
+        assert items[0].position == deep + 1, (label, items[0].position)
+        print(f"{label.format(deep)}: {statistics.median(ms):.1f} ms (median of {args.repeat}), first order "
+              f"{items[0].position:,}")
+
+
 async def main(args: argparse.Namespace) -> None:
     code = Path(yourmusic.__file__).resolve().parent.parent
     head = subprocess.run(["git", "-C", str(code), "log", "-1", "--format=%h %s"], capture_output=True,
@@ -125,6 +157,7 @@ async def main(args: argparse.Namespace) -> None:
                 ms.append((time.perf_counter() - t0) * 1000)
             e, p = counts["playlist_tracks"], counts["playlists"]
             print(f"| {label:<22} | {f'{e[0]} / {e[1]:,} / {e[2]}':>22} | {p[1]:>17} | {statistics.median(ms):>7.1f} |")
+        await reads(playlist, args)
         count = await PlaylistTrack.filter(playlist_id=playlist.id).count()
         print(f"\nentries at the end: {count:,} (track_count {(await Playlist.get(id=playlist.id)).track_count:,})")
     finally:
@@ -139,4 +172,5 @@ if __name__ == "__main__":
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN the COUNT a deep cursor page runs")
     asyncio.run(main(parser.parse_args()))
