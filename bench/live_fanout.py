@@ -6,8 +6,8 @@ A throwaway stack (bench/_stack.py: PostgreSQL and Redis of its own) with `yourm
 run twice on the same database: with REDIS_URL (events through Redis pub/sub, as in production) and
 without it (the in-process bus). One tenant; 100 users (LIVE_CONNECTIONS_PER_USER is 10): user 0 owns a
 public playlist, users 1..99 read it; each user holds 10 WebSockets (graphql-transport-ws, one
-`playlistChanged` subscription each; the client offers permessage-deflate, as browsers do). All clients
-run in this one asyncio process.
+`playlistChanged` subscription each; the client offers permessage-deflate, as browsers do, unless
+--no-deflate). All clients run in this one asyncio process.
 
 Per mode:
 - reference: ONE subscriber alone; `--changes` renames (PATCH /api/playlists/{id}); delivery latency =
@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,8 @@ from _stack import Process, call, free_port, rss_mb, stack  # noqa: E402
 
 QUERY = "subscription ($id: ID!) { playlistChanged(id: $id) { id name public trackCount updatedAt } }"
 PER_USER = 10
+PY_SPY: str | None = None  # --py-spy
+COMPRESSION: str | None = "deflate"  # what the clients offer (browsers offer permessage-deflate); --no-deflate: none
 
 
 def raise_fd_limit(needed: int) -> None:
@@ -70,7 +73,8 @@ class Subscriber:
 
 
 async def subscribe(ws_url: str, token: str, playlist: str) -> Subscriber:
-    ws = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=30, max_queue=None)
+    ws = await websockets.connect(ws_url, subprotocols=["graphql-transport-ws"], open_timeout=30, max_queue=None,
+                                  compression=COMPRESSION)
     await ws.send(orjson.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}).decode())
     ack = orjson.loads(await asyncio.wait_for(ws.recv(), 30))
     assert ack["type"] == "connection_ack", ack
@@ -161,7 +165,16 @@ async def measure(label: str, base: str, pid: int, owner: str, tokens: list[str]
     subs.append(warm)
     await asyncio.sleep(1.0)
     rss_after = rss_mb(pid)
+    spy = None
+    if PY_SPY:
+        out = f"/tmp/live_fanout-{'redis' if 'Redis' in label else 'local'}.raw"
+        spy = subprocess.Popen([PY_SPY, "record", "-p", str(pid), "-f", "raw", "-o", out, "-r", "200"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        await asyncio.sleep(2.0)
     fan = await changes(base, owner, playlist, subs, n_changes, f"{label} fan")
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=30)
     rss_end = rss_mb(pid)
 
     d_ref, d_fan = ref["delays"], fan["delays"]
@@ -186,11 +199,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=5)
+    parser.add_argument("--no-deflate", action="store_true",
+                        help="clients do not offer permessage-deflate (shows what compression costs)")
+    parser.add_argument("--py-spy", metavar="BINARY",
+                        help="sample the worker with this py-spy during the fan-out changes; stacks to "
+                             "/tmp/live_fanout-<mode>.raw (collapsed), latencies then include the sampling")
     args = parser.parse_args()
+    global COMPRESSION, PY_SPY
+    COMPRESSION = None if args.no_deflate else "deflate"
+    PY_SPY = args.py_spy
     raise_fd_limit(args.subscribers + 200)
     users = (args.subscribers + PER_USER - 1) // PER_USER
     print(f"live fan-out: {args.subscribers} subscribers on one worker, {users} users x {PER_USER} connections, "
-          f"{args.changes} changes; python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+          f"{args.changes} changes, permessage-deflate {'off' if args.no_deflate else 'offered'}; python {sys.version.split()[0]}, {os.cpu_count()} cores, "
           f"load average at start {os.getloadavg()[0]:.2f}")
     with stack(workers=1) as s:
         s.cli("tenant", "create", "live")
