@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import signal
@@ -40,7 +41,7 @@ import orjson
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _stack import Process, call, free_port, rss_mb, stack  # noqa: E402
+from _stack import Process, call, free_port, rss_mb, stack
 
 QUERY = "subscription ($id: ID!) { playlistChanged(id: $id) { id name public trackCount updatedAt } }"
 PER_USER = 10
@@ -60,7 +61,8 @@ def raise_fd_limit(needed: int) -> None:
 def server_pid(proc: Process) -> int:
     """The worker's pid: uvicorn's child when it forked one, else the serve process itself."""
     assert proc.proc is not None
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.proc.pid)], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.proc.pid)], capture_output=True, text=True,
+                         check=False).stdout
     children = [int(p) for p in out.split()]
     return children[0] if len(children) == 1 else proc.proc.pid
 
@@ -106,10 +108,8 @@ async def subscribe(ws_url: str, token: str, playlist: str) -> Subscriber:
 async def close_all(subs: list[Subscriber]) -> None:
     async def close(sub: Subscriber) -> None:
         sub.reader.cancel()
-        try:
+        with contextlib.suppress(Exception):  # already closed by the server: nothing to do
             await sub.ws.close()
-        except Exception:  # noqa: BLE001
-            pass
 
     await asyncio.gather(*(close(s) for s in subs))
 
@@ -125,7 +125,7 @@ async def changes(base: str, owner: str, playlist: str, subs: list[Subscriber], 
         name = f"{label} change {i} {uuid.uuid4().hex[:6]}"
         t0 = time.perf_counter()
         status, _ = await loop.run_in_executor(
-            None, lambda: call("PATCH", f"{base}/api/playlists/{playlist}", {"playlist_name": name}, owner))
+            None, call, "PATCH", f"{base}/api/playlists/{playlist}", {"playlist_name": name}, owner)
         rest_ms.append((time.perf_counter() - t0) * 1000)
         assert status == 200, status
         deadline = time.perf_counter() + 10
@@ -168,8 +168,9 @@ async def measure(label: str, base: str, pid: int, owner: str, tokens: list[str]
     spy = None
     if PY_SPY:
         out = f"/tmp/live_fanout-{'redis' if 'Redis' in label else 'local'}.raw"
-        spy = subprocess.Popen([PY_SPY, "record", "-p", str(pid), "-f", "raw", "-o", out, "-r", "200"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy = subprocess.Popen(  # noqa: ASYNC220 - started once, before the measured changes
+            [PY_SPY, "record", "-p", str(pid), "-f", "raw", "-o", out, "-r", "200"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         await asyncio.sleep(2.0)
     fan = await changes(base, owner, playlist, subs, n_changes, f"{label} fan")
     if spy is not None:

@@ -16,15 +16,14 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import orjson
 import pytest
-import websockets
-
 import redis
+import websockets
 
 from tests.api import bearer
 from tests.mailbox import free_port
@@ -179,6 +178,12 @@ def _user_token(base: str, tenant) -> str:
     return r.json()["token"]
 
 
+def _playlist(base: str, token: str, name: str) -> str:
+    r = httpx.post(f"{base}/api/playlists", json={"playlist_name": name}, headers=bearer(token))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
 async def _next_data(ws, id: str, timeout: float) -> dict:
     """The data of the next `next` message of operation `id` (pings answered); a TEXT frame, as browsers need."""
     while True:
@@ -200,9 +205,7 @@ async def test_a_change_through_one_instance_reaches_a_subscriber_of_the_other_w
     for pid in pids:
         assert Path(f"/proc/{pid}").exists()
     owner = _user_token(a, tenant)
-    r = httpx.post(f"{b}/api/playlists", json={"playlist_name": "Scale-out"}, headers=bearer(owner))
-    assert r.status_code == 201, r.text
-    playlist = r.json()["id"]
+    playlist = _playlist(b, owner, "Scale-out")
     query = "subscription ($id: ID!) { playlistChanged(id: $id) { id name trackCount } }"
     async with websockets.connect(a.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"],
                                   open_timeout=5) as ws, httpx.AsyncClient(base_url=b) as via_b:
