@@ -4,7 +4,8 @@
 # SQLite database (the embedded default: sandboxes mounted in-process).
 #   tests/browser/graphiql.mjs  loads /, /graphql, /docs and /docs/try; runs `{ heartbeat }` in GraphiQL and
 #                               GET /api/heartbeat in Swagger UI, reads the answers.
-#   tests/browser/live.mjs      GraphiQL runs the example subscription (PlaylistLive) with a user token in the Headers
+#   tests/browser/live.mjs      GraphiQL runs the example subscription (PlaylistLive): a bad token shows the 4403 close;
+#                               with a user token in the Headers
 #                               tab (sent in connection_init over the WebSocket) and shows a rename and a track added
 #                               through REST.
 #   tests/browser/player.mjs    a tenant's player page on a second origin (CORS_ORIGINS names it) runs `me`

@@ -4,7 +4,8 @@
 //   node tests/browser/live.mjs
 // 1. As the tenant's backend (Node, no browser): a client token, a user, its user token (UDT), a playlist
 //    the user owns (POST /api/playlists), a catalog track's title.
-// 2. /graphql in the browser: the UDT goes into the Headers tab, the playlist's id into the Variables tab, the
+// 2. /graphql in the browser: with a bad token in the Headers tab, running the example shows the server's
+//    close (4403) at once; then the UDT goes into the Headers tab, the playlist's id into the Variables tab, the
 //    example `subscription PlaylistLive` (taken from the page's own example document) into the editor; run.
 //    Chromium opens a WebSocket to ws://HOST/graphql (subprotocol graphql-transport-ws) whose first frame is
 //    `connection_init` with {"Authorization": "Bearer <the UDT>"}; the result pane shows the playlist's name.
@@ -95,15 +96,12 @@ try {
   check(/subscription PlaylistLive\(\$id: ID!\)/.test(example) && /playlistChanged\(id: \$id\)/.test(example),
         "the example document holds the PlaylistLive subscription");
   // The editors: the operation, the Variables tab (first editor of the tools), the Headers tab (second).
-  await page.evaluate(({ example, udt, playlistId }) => {
+  const fill = (token) => page.evaluate(({ example, token, playlistId }) => {
     const [variables, headers] = [...document.querySelectorAll(".graphiql-editor-tool .CodeMirror")];
     variables.CodeMirror.setValue(JSON.stringify({ id: playlistId }, null, 2));
-    headers.CodeMirror.setValue(JSON.stringify({ Authorization: `Bearer ${udt}` }, null, 2));
+    headers.CodeMirror.setValue(JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
     document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.setValue(example);
-  }, { example, udt, playlistId });
-  await page.waitForTimeout(1000);  // GraphiQL re-reads the operations shortly after an edit (debounced)
-  await page.locator("button.graphiql-execute-button").click();
-
+  }, { example, token, playlistId });
   const resultText = () => page.evaluate(
     () => document.querySelector(".graphiql-response .CodeMirror").CodeMirror.getValue());
   const waitForResult = async (needle, timeout) => {
@@ -112,12 +110,27 @@ try {
       return cm && cm.CodeMirror.getValue().includes(needle);
     }, needle, { timeout });
   };
+
+  // A bad token first: the server closes the WebSocket with 4403 and the result pane says so at once.
+  await fill("not-a-token");
+  await page.waitForTimeout(1000);  // GraphiQL re-reads the operations shortly after an edit (debounced)
+  let t0 = Date.now();
+  await page.locator("button.graphiql-execute-button").click();
+  await waitForResult("4403", 5000);
+  check(sockets.length === 1 && sockets[0].closed,
+        `a bad token: the result pane shows the close (4403 Forbidden) after ${Date.now() - t0} ms, no retry loop`);
+
+  // Then the user token: a new WebSocket with it.
+  await fill(udt);
+  await page.waitForTimeout(1000);
+  await page.locator("button.graphiql-execute-button").click();
   await waitForResult('"Before the change"', 15000);
   const first = JSON.parse(await resultText());
   check(first?.data?.playlistChanged?.id === playlistId && first.data.playlistChanged.trackCount === 0,
         "the result pane shows the playlist's current state (the subscription's first message)");
-  const socket = sockets.find((s) => s.url === `${base.replace(/^http/, "ws")}/graphql`);
-  check(socket, `the page opened a WebSocket to ${base.replace(/^http/, "ws")}/graphql (${sockets.map((s) => s.url).join(", ")})`);
+  const socket = sockets[sockets.length - 1];
+  check(sockets.length === 2 && socket.url === `${base.replace(/^http/, "ws")}/graphql`,
+        `the page opened a new WebSocket to ${base.replace(/^http/, "ws")}/graphql for the new token (${sockets.map((s) => s.url).join(", ")})`);
   const init = JSON.parse(socket.sent[0] || "{}");
   check(init.type === "connection_init" && init.payload?.Authorization === `Bearer ${udt}`
         && Object.keys(init.payload).length === 1,
@@ -127,7 +140,7 @@ try {
         "then a subscribe frame with the example and the Variables tab's id");
 
   // ------------------------------------------------------------ 3. changes through REST reach the page
-  let t0 = Date.now();
+  t0 = Date.now();
   const renamed = await call("PATCH", `/api/playlists/${playlistId}`, { playlist_name: "Renamed through REST" }, udt);
   check(renamed.status === 200, `PATCH /api/playlists/{id} renames it (${renamed.status})`);
   await waitForResult('"Renamed through REST"', 5000);
