@@ -4,10 +4,9 @@
 # SQLite database (the embedded default: sandboxes mounted in-process).
 #   tests/browser/graphiql.mjs  loads /, /graphql, /docs and /docs/try; runs `{ heartbeat }` in GraphiQL and
 #                               GET /api/heartbeat in Swagger UI, reads the answers.
-#   tests/browser/live.mjs      GraphiQL runs the example subscription (PlaylistLive): a bad token shows the 4403 close;
-#                               with a user token in the Headers
-#                               tab (sent in connection_init over the WebSocket) and shows a rename and a track added
-#                               through REST.
+#   tests/browser/live.mjs      GraphiQL runs the example subscription (PlaylistLive): a bad token shows the 4403
+#                               close at once; with a user token in the Headers tab (sent in connection_init over
+#                               the WebSocket) it shows a rename and a track added through REST.
 #   tests/browser/player.mjs    a tenant's player page on a second origin (CORS_ORIGINS names it) runs `me`
 #                               with the user token (CORS preflight), subscribes through the Stripe sandbox's
 #                               checkout, plays a track with hls.js until currentTime > 2; the page on a third
