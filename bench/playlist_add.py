@@ -5,7 +5,7 @@ one tenant, one user, playlists to fill. Measured per add, in microseconds (medi
 
 - `service`: what `POST /api/playlists/{id}/tracks` does below HTTP and the catalog check:
   `playlists.get_owned` (visibility read) then `playlists.add_track` (transaction, row lock, INSERT,
-  count update), through Tortoise;
+  count and rank_end update), through Tortoise;
 - `asyncpg`: the very statements the service sent (captured from Tortoise's query log), with the same
   values, over one asyncpg pool connection, prepared (asyncpg's statement cache), in one transaction:
   the floor for these statements on this machine.
@@ -68,7 +68,7 @@ async def captured(tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[tuple[str, 
 
 async def bare_adds(url: str, statements: list[tuple[str, tuple]], tenant_id: uuid.UUID, user_id: uuid.UUID,
                     n: int) -> list[float]:
-    """The captured statements with fresh values: the playlist id, the entry's id, position and count."""
+    """The captured statements with fresh values: the playlist id, the entry's id, rank and count."""
     pool = await asyncpg.create_pool(url, min_size=1, max_size=1, server_settings=POSTGRES_SERVER_SETTINGS)
     out: list[float] = []
     try:
@@ -83,12 +83,12 @@ async def bare_adds(url: str, statements: list[tuple[str, tuple]], tenant_id: uu
                 assert row is not None and row["user_id"] == user_id
                 async with con.transaction():
                     locked = await con.fetchrow(lock_sql, *_swap(lock_args, statements, playlist_id))
-                    count = locked["track_count"]
+                    count, rank = locked["track_count"], locked["rank_end"] + svc.GAP
                     now = datetime.now(UTC)
-                    values = list(_swap(insert_args, statements, playlist_id))  # id, track, position, times, playlist
-                    values[0], values[2], values[3], values[4] = uuid.uuid4(), count + 1, now, now
+                    values = list(_swap(insert_args, statements, playlist_id))  # id, track, rank, times, playlist
+                    values[0], values[2], values[3], values[4] = uuid.uuid4(), rank, now, now
                     await con.execute(insert_sql, *values)
-                    await con.execute(update_sql, count + 1, now, playlist_id)
+                    await con.execute(update_sql, count + 1, rank, now, playlist_id)  # count, rank_end, time
             out.append(time.perf_counter() - t0)
     finally:
         await pool.close()

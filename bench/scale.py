@@ -84,13 +84,14 @@ LOAD = (  # (statement, 1: it takes the slug, 2: slug and users, 3: slug and pla
         FROM generate_series(1, $2::int) AS g""", 3),
 )
 
-TRACKS = (
-    """INSERT INTO playlist_tracks (id, playlist_id, track_id, position, created_at, updated_at)
-       SELECT md5('entry:' || $1::text || ':' || g)::uuid, $1::uuid, ((g % 3000) + 1)::text, g,
+TRACKS = (  # entries as the schema stores them: `position` 1..n (before migration 0011), or `rank` n * 2^32
+    """INSERT INTO playlist_tracks (id, playlist_id, track_id, {order}, created_at, updated_at)
+       SELECT md5('entry:' || $1::text || ':' || g)::uuid, $1::uuid, ((g % 3000) + 1)::text, {value},
               timestamptz '2024-06-01 00:00:00+00' + g * interval '1 second', now()
        FROM generate_series(1, $2::int) AS g""",
-    "UPDATE playlists SET track_count = $2::int WHERE id = $1::uuid",
+    "UPDATE playlists SET track_count = $2::int{rank_end} WHERE id = $1::uuid",
 )
+GAP = 1 << 32  # services.playlists.GAP
 
 
 def migrate(url: str) -> None:
@@ -126,12 +127,16 @@ async def build(admin_url: str, db: str, rebuild: bool) -> None:
                 for statement, n_args in LOAD:
                     await con.execute(statement, *{1: (slug,), 2: (slug, users), 3: (slug, playlists)}[n_args])
             print(f"  loaded {slug}: {users:,} users, {playlists:,} playlists in {time.monotonic() - t1:.1f} s")
+        ranked = await con.fetchval("SELECT 1 FROM information_schema.columns WHERE table_name = 'playlist_tracks' "
+                                    "AND column_name = 'rank'")
+        spelled = ({"order": "rank", "value": f"g::bigint * {GAP}", "rank_end": f", rank_end = $2::bigint * {GAP}"}
+                   if ranked else {"order": "position", "value": "g", "rank_end": ""})
         for n, size in enumerate(TRACK_PLAYLISTS, start=1):
             if await con.fetchval("SELECT track_count FROM playlists WHERE id = $1", uuid.UUID(playlist_id("scale-1m", n))):
                 continue
             async with con.transaction():
                 for statement in TRACKS:
-                    await con.execute(statement, playlist_id("scale-1m", n), size)
+                    await con.execute(statement.format(**spelled), playlist_id("scale-1m", n), size)
         if await con.fetchval("SELECT 1 FROM information_schema.columns WHERE table_name = 'playlists' "
                               "AND column_name = 'search_name'"):  # migration 0010: the folded name (ASCII here)
             await con.execute("UPDATE playlists SET search_name = lower(name) WHERE search_name = ''")

@@ -4,11 +4,14 @@
 # SQLite database (the embedded default: sandboxes mounted in-process).
 #   tests/browser/graphiql.mjs  loads /, /graphql, /docs and /docs/try; runs `{ heartbeat }` in GraphiQL and
 #                               GET /api/heartbeat in Swagger UI, reads the answers.
+#   tests/browser/live.mjs      GraphiQL runs the example subscription (PlaylistLive): a bad token shows the 4403
+#                               close at once; with a user token in the Headers tab (sent in connection_init over
+#                               the WebSocket) it shows a rename and a track added through REST.
 #   tests/browser/player.mjs    a tenant's player page on a second origin (CORS_ORIGINS names it) runs `me`
 #                               with the user token (CORS preflight), subscribes through the Stripe sandbox's
 #                               checkout, plays a track with hls.js until currentTime > 2; the page on a third
 #                               origin, allowed nowhere, is refused.
-# Screenshots go to artifacts/ (landing.png, graphiql.png, docs.png, docs-operation.png, tryit.png, checkout.png, player.png,
+# Screenshots go to artifacts/ (landing.png, graphiql.png, graphiql-live.png, docs.png, docs-operation.png, tryit.png, checkout.png, player.png,
 # player-foreign.png). Chromium is installed with apt-get when missing; only when that is impossible is the
 # test skipped, and it says so.
 set -euo pipefail
@@ -74,6 +77,8 @@ done
 status=0
 BASE_URL="http://127.0.0.1:$port" ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" \
   node tests/browser/graphiql.mjs || status=$?
+BASE_URL="http://127.0.0.1:$port" CLIENT="$client" ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" \
+  node tests/browser/live.mjs || status=$?
 BASE_URL="http://127.0.0.1:$port" PAGE_PORT="$page_port" FOREIGN_PORT="$foreign_port" CLIENT="$client" \
   ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" node tests/browser/player.mjs || status=$?
 if [ "$status" -ne 0 ]; then

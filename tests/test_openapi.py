@@ -156,7 +156,8 @@ async def test_graphiql_served_to_browsers(api):
     config = json.loads(re.search(r'id="yourmusic-graphiql-config">(.*?)</script>', r.text, re.S).group(1))
     assert config["endpoint"] == "/graphql"
     assert json.loads(config["defaultHeaders"]) == {"Authorization": "Bearer <token>"}
-    for operation in ("query Heartbeat", "query SearchTracks", "query Me", "query Playlist"):
+    for operation in ("query Heartbeat", "query SearchTracks", "query Me", "query Playlist",
+                      "subscription PlaylistLive"):
         assert operation in config["defaultQuery"]
 
 
@@ -170,7 +171,7 @@ def test_graphiql_default_document_is_valid():
     document = parse(DEFAULT_DOCUMENT)
     assert validate_document(build_schema()._schema, document) == []
     names = {d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode)}
-    assert {"Heartbeat", "SearchTracks", "Me", "Playlist"} <= names
+    assert {"Heartbeat", "SearchTracks", "Me", "Playlist", "PlaylistLive"} <= names
 
 
 async def test_graphiql_example_operations_run(api, tenant):

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.api import bearer, gql_codes
 from yourmusic.models import Playlist, PlaylistTrack
+from yourmusic.services import playlists as svc
 
 
 class People:
@@ -37,8 +38,14 @@ async def _playlist(p: People, name="Road trip", public=False) -> dict:
     return r.json()
 
 
-async def _orders(playlist_id: str) -> list[int]:
-    return list(await PlaylistTrack.filter(playlist_id=playlist_id).order_by("position").values_list("position", flat=True))
+async def _orders(p: People, playlist_id: str) -> list[int]:
+    """The orders the API answers (dense 1..n is asserted by `_track_ids`'s caller); the stored ranks
+    behind them are unique, and `rank_end` is at least the highest."""
+    ranks = list(await PlaylistTrack.filter(playlist_id=playlist_id).order_by("rank").values_list("rank", flat=True))
+    assert len(set(ranks)) == len(ranks)
+    assert not ranks or (await Playlist.get(id=playlist_id)).rank_end >= ranks[-1]
+    r = await p.api.http.get(f"/api/playlists/{playlist_id}/tracks", headers=p.owner_auth)
+    return [e["order"] for e in r.json()]
 
 
 async def _track_ids(p: People, playlist_id: str) -> list[str]:
@@ -252,8 +259,14 @@ async def test_graphql_mutations(people, api):
     assert (await api.gql("{ myPlaylists { id } }", token=t))["data"]["myPlaylists"][0]["id"] == pid
 
 
-async def test_concurrent_edits_keep_orders_dense(people, api):
+# Rank gaps: the real one, and 2 (a move into a gap exhausts it at once: the playlist is renumbered often).
+GAPS = pytest.mark.parametrize("gap", [svc.GAP, 2], ids=["gap", "tiny-gap"])
+
+
+@GAPS
+async def test_concurrent_edits_keep_orders_dense(people, api, gap, monkeypatch):
     """50 concurrent add/move/remove requests on one playlist (PostgreSQL: SELECT ... FOR UPDATE)."""
+    monkeypatch.setattr(svc, "GAP", gap)
     p = people
     pid = (await _playlist(p))["id"]
     r = await api.http.put(f"/api/playlists/{pid}/tracks", json={"tracks": [{"track_id": str(i)} for i in range(1, 21)]},
@@ -274,7 +287,7 @@ async def test_concurrent_edits_keep_orders_dense(people, api):
     adds = sum(1 for kind, r in results if kind == "add" and r.status_code == 201)
     removes = sum(1 for kind, r in results if kind == "remove" and r.status_code == 204)
     assert all(r.status_code in (200, 201, 204, 404) for _, r in results), [r.text for _, r in results if r.status_code >= 500]
-    orders = await _orders(pid)
+    orders = await _orders(p, pid)
     assert orders == list(range(1, len(orders) + 1))
     assert len(orders) == 20 + adds - removes
     assert (await Playlist.get(id=pid)).track_count == len(orders)
@@ -288,10 +301,12 @@ ops = st.lists(st.one_of(
 ), max_size=12)
 
 
+@GAPS
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=ops)
-async def test_model_based_random_sequences(people, api, sequence):
+async def test_model_based_random_sequences(people, api, gap, monkeypatch, sequence):
     """Random add/move/remove/replace sequences against a plain Python list as the model."""
+    monkeypatch.setattr(svc, "GAP", gap)
     p = people
     pid = (await _playlist(p))["id"]
     model: list[tuple[str, str]] = []  # (entry id, track id)

@@ -1,13 +1,15 @@
 """Scale-out: two real `yourmusic serve` processes (different ports) on one PostgreSQL and one Redis.
 
 Nothing that matters lives in a process: an OTP rate limit tripped through A holds on B, a refresh
-token rotated on A and replayed on B revokes the whole family (A's access token dies with it), and a
-catalog entry cached through A is a hit on B (the sandbox aggregator sees no new request).
+token rotated on A and replayed on B revokes the whole family (A's access token dies with it), a
+catalog entry cached through A is a hit on B (the sandbox aggregator sees no new request), and a
+playlist changed through B's REST API reaches a GraphQL subscriber on A's WebSocket (Redis pub/sub).
 PostgreSQL only (SQLite is one file on one machine: not a scale-out setup).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,11 +17,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
+import orjson
 import pytest
-
 import redis
+import websockets
 
 from tests.api import bearer
 from tests.mailbox import free_port
@@ -45,9 +49,17 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+class Instances(NamedTuple):
+    """The two instances' base URLs and their `serve` processes' ids."""
+
+    a: str
+    b: str
+    pids: tuple[int, int]
+
+
 @pytest.fixture
 def instances(app, settings, mailbox, aggregator_server, streaming_server, stripe_sandbox,
-              tmp_path) -> Iterator[tuple[str, str]]:
+              tmp_path) -> Iterator[Instances]:
     """Two instances (A, B) sharing the session's database, one Redis namespace and the signing keys."""
     namespace = f"ym-scale-{uuid.uuid4().hex[:8]}"
     common = {
@@ -80,7 +92,7 @@ def instances(app, settings, mailbox, aggregator_server, streaming_server, strip
             data_dir.mkdir()
             procs.append(_start({**env, **common, "DATA_DIR": str(data_dir)}, port, tmp_path / f"{name}.log"))
             urls.append(f"http://127.0.0.1:{port}")
-        yield urls[0], urls[1]
+        yield Instances(urls[0], urls[1], (procs[0].pid, procs[1].pid))
     finally:
         for proc in procs:
             _stop(proc)
@@ -117,7 +129,7 @@ def _session(base: str, tenant_slug: str, email: str, mailbox) -> dict:
 
 
 def test_two_instances_share_limits_sessions_and_cache(instances, tenant, mailbox, aggregator_server):
-    a, b = instances
+    a, b, _ = instances
 
     # 1. An OTP rate limit tripped through A holds on B (the per-address interval, in Redis).
     email = f"scale-{uuid.uuid4().hex[:8]}@example.com"
@@ -154,3 +166,67 @@ def test_two_instances_share_limits_sessions_and_cache(instances, tenant, mailbo
     for base in (a, b):
         assert httpx.get(f"{base}/readyz").json()["checks"] == {"database": "ok", "cache": "ok"}
         assert "yourmusic_http_requests_total" in httpx.get(f"{base}/metrics").text
+
+
+def _user_token(base: str, tenant) -> str:
+    r = httpx.post(f"{base}/api/users", headers=tenant.auth,
+                   json={"first_name": "Lee", "last_name": "Live", "email": f"live-{uuid.uuid4().hex[:8]}@example.com",
+                         "date_of_birth": "1990-04-05"})
+    assert r.status_code == 201, r.text
+    r = httpx.post(f"{base}/api/users/{r.json()['id']}/udt", json={"deviceId": str(uuid.uuid4())}, headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+def _playlist(base: str, token: str, name: str) -> str:
+    r = httpx.post(f"{base}/api/playlists", json={"playlist_name": name}, headers=bearer(token))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+async def _next_data(ws, id: str, timeout: float) -> dict:
+    """The data of the next `next` message of operation `id` (pings answered); a TEXT frame, as browsers need."""
+    while True:
+        frame = await asyncio.wait_for(ws.recv(), timeout)
+        assert isinstance(frame, str), f"a binary frame: {frame!r}"
+        message = orjson.loads(frame)
+        if message["type"] == "ping":
+            await ws.send(orjson.dumps({"type": "pong"}).decode())
+            continue
+        assert message.get("id") == id and message["type"] == "next", message
+        return message["payload"]["data"]
+
+
+async def test_a_change_through_one_instance_reaches_a_subscriber_of_the_other_within_a_second(instances, tenant):
+    """A GraphQL subscriber on A's WebSocket (a real client, graphql-transport-ws); the owner renames the
+    playlist and adds a track through B's REST API; each change reaches the subscriber in < 1 s."""
+    a, b, pids = instances
+    assert a != b and pids[0] != pids[1]  # two processes, two ports
+    for pid in pids:
+        assert Path(f"/proc/{pid}").exists()
+    owner = _user_token(a, tenant)
+    playlist = _playlist(b, owner, "Scale-out")
+    query = "subscription ($id: ID!) { playlistChanged(id: $id) { id name trackCount } }"
+    async with websockets.connect(a.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"],
+                                  open_timeout=5) as ws, httpx.AsyncClient(base_url=b) as via_b:
+        assert ws.subprotocol == "graphql-transport-ws"
+        await ws.send(orjson.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {owner}"}}).decode())
+        assert orjson.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "connection_ack"}
+        await ws.send(orjson.dumps({"id": "1", "type": "subscribe",
+                                    "payload": {"query": query, "variables": {"id": playlist}}}).decode())
+        assert (await _next_data(ws, "1", 5))["playlistChanged"]["name"] == "Scale-out"  # the current state
+
+        delays = []
+        started = time.monotonic()
+        r = await via_b.patch(f"/api/playlists/{playlist}", json={"playlist_name": "Renamed on B"},
+                              headers=bearer(owner))
+        assert r.status_code == 200, r.text
+        assert (await _next_data(ws, "1", 2))["playlistChanged"] == {"id": playlist, "name": "Renamed on B",
+                                                                     "trackCount": 0}
+        delays.append(time.monotonic() - started)
+        started = time.monotonic()
+        r = await via_b.post(f"/api/playlists/{playlist}/tracks", json={"track_id": "1"}, headers=bearer(owner))
+        assert r.status_code == 201, r.text
+        assert (await _next_data(ws, "1", 2))["playlistChanged"]["trackCount"] == 1
+        delays.append(time.monotonic() - started)
+        assert max(delays) < 1.0, delays  # from the REST call's start on B to the message on A

@@ -76,7 +76,8 @@ class WebSocket:
             self.closed = Closed(message.get("code", 1000), message.get("reason", ""))
             raise self.closed
         text = message.get("text")
-        return json.loads(text if text is not None else message["bytes"])
+        assert text is not None, f"a binary frame: {message!r}"  # graphql-transport-ws is text (browsers get Blobs)
+        return json.loads(text)
 
     # graphql-transport-ws, client side
 

@@ -33,7 +33,9 @@ DEFAULT_DOCUMENT = """\
 #
 # Most fields need a token: put it in the Headers tab below, replacing <token>:
 #   - a client token (POST /api/oauth/token, or the issueClientToken mutation) for catalog and users,
-#   - a user token (a UDT from POST /api/users/{id}/udt, or a session access token) for me and playlists.
+#   - a user token (a UDT from POST /api/users/{id}/udt, or a session access token) for me and playlists,
+#     and for the subscriptions (live updates over a WebSocket: the same Authorization header is sent in
+#     its connection_init payload).
 
 # Public: the server's clock.
 query Heartbeat {
@@ -78,6 +80,23 @@ query Playlist($id: ID!) {
     id
     name
     public
+    tracks {
+      order
+      track { id title artist { name } }
+    }
+  }
+}
+
+# Live updates (a user token): run it and it stays open, showing the playlist now and again after each
+# change, whoever makes it (REST or GraphQL, another device). It runs over a WebSocket on /graphql with
+# the Headers tab's Authorization; the stop button ends it.
+subscription PlaylistLive($id: ID!) {
+  playlistChanged(id: $id) {
+    id
+    name
+    public
+    trackCount
+    updatedAt
     tracks {
       order
       track { id title artist { name } }

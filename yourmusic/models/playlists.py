@@ -23,6 +23,9 @@ class Playlist(Model):
     search_name = fields.TextField(default="", db_default="")
     public = fields.BooleanField(default=False)
     track_count = fields.IntField(default=0)
+    # At least the highest `PlaylistTrack.rank` of its entries (higher after the last one is removed): an
+    # append takes the next rank from here, on the row its edit locks, without reading the entries.
+    rank_end = fields.BigIntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -33,7 +36,10 @@ class Playlist(Model):
         indexes = (("tenant_id", "public"), ("user_id", "created_at", "id"))
 
 
-# One entry of a playlist; `position` is 1-based and dense (1..n) after every committed edit.
+# One entry of a playlist. Its place is `rank`: unique within the playlist, sparse (appends and renumbering
+# leave `services.playlists.GAP` between neighbours, so a move or an insert writes one row: a rank between
+# its new neighbours'), stored only to order by. The 1-based dense `position` every answer carries is not
+# stored: `services.playlists.numbered` derives it from rank order when the entries are read.
 # (Comments, not docstrings: Tortoise copies a model's docstring into the table's SQL comment.)
 class PlaylistTrack(Model):
     id = fields.UUIDField(primary_key=True)
@@ -41,10 +47,12 @@ class PlaylistTrack(Model):
         "models.Playlist", related_name="entries", on_delete=fields.CASCADE
     )
     track_id = fields.CharField(max_length=64)
-    position = fields.IntField()
+    rank = fields.BigIntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "playlist_tracks"
-        indexes = (("playlist_id", "position"),)
+        indexes = (("playlist_id", "rank"),)
+
+    position: int  # 1-based, dense: set by `services.playlists.numbered` on the entries it reads or writes

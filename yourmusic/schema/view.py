@@ -25,10 +25,11 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
@@ -55,12 +56,26 @@ def _refused(error: RequestError) -> GraphQLRequest:
     return GraphQLRequest(query=None, variables=None, operation_name=None, extensions=None, error=error)
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends each graphql-transport-ws message as a TEXT frame. Strawberry sends bytes as binary frames and
+    `encode_json` (orjson) gives bytes; browsers hand binary frames to scripts as Blobs, which graphql-ws
+    and GraphiQL cannot parse (the protocol's messages are JSON text; the server reads text only too)."""
+
+    async def send_json(self, message: Any) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLView(GraphQL):
     """Strawberry's ASGI view with our Context, orjson, our GraphiQL page, persisted queries and
     request errors answered by the schema (see the module docstring)."""
 
     schema: YourMusicSchema
     graphql_transport_ws_handler_class = LiveTransportHandler  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(self, schema: YourMusicSchema, *, graphql_ide: str | None = "graphiql",
                  persisted: PersistedQueries | None = None, live: LiveOptions | None = None,

@@ -1,8 +1,14 @@
 """Playlists: visibility, CRUD, search, and dense ordered track lists under concurrent edits.
 
 Every track-list edit runs in one transaction holding a lock on the playlist row (PostgreSQL
-`SELECT ... FOR UPDATE`; SQLite serialises writers), so two edits of one playlist never interleave
-and the positions stay exactly 1..n.
+`SELECT ... FOR UPDATE`; SQLite serialises writers), so two edits of one playlist never interleave.
+
+Order: each entry stores a sparse `rank` (BIGINT, unique within its playlist). Appends and renumbering
+leave GAP between neighbours, so an add, a move or a remove writes one entry row (a move takes a rank
+between its new neighbours', found through the (playlist_id, rank) index) and the playlist row. When no
+integer fits between two neighbours, or a rank would leave +-RANK_LIMIT, the one playlist is renumbered
+(`_rebalance`, every entry: rare, log2(GAP) midpoint splits at the same spot at the least). Answers carry
+the dense 1-based position, derived from rank order as entries are read (`numbered`), never stored.
 
 Inputs are the domain models below (the transports validate them through `validation.Submitted`);
 answers are `models.Playlist` / `models.PlaylistTrack` rows, `EntryRow` values for reads of entries, or
@@ -19,7 +25,7 @@ from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -34,6 +40,8 @@ from yourmusic.values import RowValue
 from yourmusic.validation import Input, Name, given
 
 MAX_TRACKS = 10_000
+GAP = 1 << 32  # between neighbours' ranks after an append, a replace or a renumbering
+RANK_LIMIT = 1 << 62  # ranks stay within +-RANK_LIMIT (BIGINT: +-2^63), room for ~2^30 appends past a renumbering
 MAX_REPLACE = 100
 TrackId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -82,7 +90,7 @@ class PlaylistSearchWalk(CursorArgs):
 
 MINE_ORDER = ("-created_at", "-id")  # index (user_id, created_at, id), read backwards
 SEARCH_ORDER = ("name", "id")
-ENTRY_ORDER = ("position",)  # dense and unique within a playlist; index (playlist_id, position)
+ENTRY_ORDER = ("rank",)  # sparse, unique within a playlist; index (playlist_id, rank). Positions: `numbered`
 
 
 class PlaylistCard(RowValue):
@@ -208,9 +216,23 @@ _ORDER_FIELDS = tuple(o.lstrip("-") for o in ENTRY_ORDER)
 
 
 def _rows(playlist: Playlist, found: list[tuple[Any, ...]], done: int) -> list[EntryRow]:
-    """Read rows (`_ROW_FIELDS` first) as EntryRows; `done` entries come before them."""
+    """Read rows (`_ROW_FIELDS` first) as EntryRows; `done` entries come before them (positions done + 1,
+    done + 2, ...: the rule `numbered` states, for plain rows)."""
     pid = playlist.id
     return [EntryRow(r[0], pid, r[1], n, r[2], r[3]) for n, r in enumerate(found, start=done + 1)]
+
+
+async def numbered(playlist_id: uuid.UUID, rows: list[PlaylistTrack],
+                   offset: int | None) -> list[PlaylistTrack]:
+    """The one definition of an entry's 1-based dense position: `rows` (consecutive entries of the
+    playlist, in ENTRY_ORDER) get `position` = offset + 1, offset + 2, ...; an unknown `offset` (None: a
+    keyset page) is the COUNT of the playlist's entries ranked before the first row (the index
+    (playlist_id, rank), read only). Returns `rows`."""
+    if rows and offset is None:
+        offset = await PlaylistTrack.filter(playlist_id=playlist_id, rank__lt=rows[0].rank).count()
+    for index, row in enumerate(rows, start=(offset or 0) + 1):
+        row.position = index
+    return rows
 
 
 async def entries(playlist: Playlist, offset: int = 0, limit: int | None = None) -> list[EntryRow]:
@@ -257,10 +279,12 @@ async def track_ids(playlist: Playlist) -> list[str]:
 
 
 async def walk_entries(playlist: Playlist, args: CursorArgs, cursors: Cursors) -> CursorPage[PlaylistTrack]:
-    """The (visible) playlist's entries after a cursor, in order; InvalidCursor for one not issued for
-    this playlist."""
-    return await keyset(PlaylistTrack.filter(playlist_id=playlist.id), args, ENTRY_ORDER, cursors,
-                        f"playlist.tracks:{playlist.id}")
+    """The (visible) playlist's entries after a cursor, in order, numbered; InvalidCursor for one not issued
+    for this playlist (nor one issued before entries had ranks: its scope names the rank)."""
+    page = await keyset(PlaylistTrack.filter(playlist_id=playlist.id), args, ENTRY_ORDER, cursors,
+                        f"playlist.tracks.rank:{playlist.id}")
+    await numbered(playlist.id, page.items, None if page.cursor else 0)
+    return page
 
 
 async def _lock(owned: Playlist) -> Playlist:
@@ -271,37 +295,59 @@ async def _lock(owned: Playlist) -> Playlist:
     return playlist
 
 
-async def _touch(playlist: Playlist, count: int) -> None:
+async def _touch(playlist: Playlist, count: int, rank_end: int | None = None) -> None:
+    """The locked playlist's count, `rank_end` (when given; `_rebalance` sets its own) and `updated_at`:
+    one UPDATE."""
     playlist.track_count = count
-    await playlist.save(update_fields=["track_count", "updated_at"])
+    if rank_end is not None:
+        playlist.rank_end = rank_end
+    await playlist.save(update_fields=["track_count", "rank_end", "updated_at"])
+
+
+async def _rebalance(playlist: Playlist) -> int:
+    """Renumbers the locked playlist's entries GAP, 2 GAP, ... in their order (one UPDATE, every entry:
+    the rare case) and returns the new `rank_end`. Runs when no rank fits where an edit needs one."""
+    db = PlaylistTrack._choose_db(for_write=True)
+    mark = "$1" if db.capabilities.dialect == "postgres" else "?"
+    await db.execute_query(
+        f'UPDATE "playlist_tracks" SET "rank" = v.n * {GAP} FROM (SELECT "id", ROW_NUMBER() OVER (ORDER BY "rank") '
+        f'AS n FROM "playlist_tracks" WHERE "playlist_id" = {mark}) AS v WHERE "playlist_tracks"."id" = v."id"',
+        [str(playlist.id)])
+    playlist.rank_end = playlist.track_count * GAP
+    return playlist.rank_end
 
 
 async def add_track(owned: Playlist, track_id: str) -> PlaylistTrack:
-    """Appends one entry; ValidationFailed (`track_id`) past MAX_TRACKS. The count is the locked row's
-    `track_count` (kept by every edit in the same transaction), not a COUNT of the entries."""
+    """Appends one entry (rank: the locked row's `rank_end` + GAP); ValidationFailed (`track_id`) past
+    MAX_TRACKS. The count is the locked row's `track_count` (kept by every edit in the same transaction),
+    not a COUNT of the entries. Writes the entry and the playlist row."""
     async with in_transaction():
         playlist = await _lock(owned)
         count = playlist.track_count
         if count >= MAX_TRACKS:
             raise ValidationFailed.field("track_id", f"A playlist holds at most {MAX_TRACKS} tracks.")
-        entry = await PlaylistTrack.create(playlist_id=playlist.id, track_id=track_id, position=count + 1)
-        await _touch(playlist, count + 1)
+        rank = playlist.rank_end + GAP
+        if rank > RANK_LIMIT:
+            rank = await _rebalance(playlist) + GAP
+        entry = await PlaylistTrack.create(playlist_id=playlist.id, track_id=track_id, rank=rank)
+        await _touch(playlist, count + 1, rank)
     await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
+    entry.position = count + 1
     return entry
 
 
 async def replace_tracks(owned: Playlist, track_ids: list[str]) -> list[PlaylistTrack]:
-    """Sets the whole list, positions 1..n in the order given (one DELETE, one multi-row INSERT); the new
-    entries, as written (not read back)."""
+    """Sets the whole list in the order given, ranks GAP, 2 GAP, ... (one DELETE, one multi-row INSERT);
+    the new entries, as written (not read back), positions 1..n."""
     async with in_transaction():
         playlist = await _lock(owned)
         await PlaylistTrack.filter(playlist_id=playlist.id).delete()
-        rows = [PlaylistTrack(id=uuid.uuid4(), playlist_id=playlist.id, track_id=t, position=i)
+        rows = [PlaylistTrack(id=uuid.uuid4(), playlist_id=playlist.id, track_id=t, rank=i * GAP)
                 for i, t in enumerate(track_ids, start=1)]
         await insert_all(rows)
-        await _touch(playlist, len(rows))
+        await _touch(playlist, len(rows), len(rows) * GAP)
     await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
-    return rows
+    return await numbered(playlist.id, rows, 0)
 
 
 async def _entry(playlist: Playlist, entry_id: uuid.UUID) -> PlaylistTrack:
@@ -312,34 +358,64 @@ async def _entry(playlist: Playlist, entry_id: uuid.UUID) -> PlaylistTrack:
 
 
 async def remove_track(owned: Playlist, entry_id: uuid.UUID) -> None:
-    """Removes one entry, closing the gap (the ones after it move up one)."""
+    """Removes one entry; the ones after it move up one position, their ranks unchanged (writes the
+    deleted entry and the playlist row)."""
     async with in_transaction():
         playlist = await _lock(owned)
         entry = await _entry(playlist, entry_id)
         await entry.delete()
-        await PlaylistTrack.filter(playlist_id=playlist.id, position__gt=entry.position).update(
-            position=F("position") - 1
-        )
         await _touch(playlist, playlist.track_count - 1)
     await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
 
 
+async def _neighbours(playlist: Playlist, entry: PlaylistTrack, target: int) -> tuple[int | None, int | None]:
+    """The ranks the entry would sit between at 1-based `target` among the playlist's other entries
+    (None: no entry on that side): entries target - 1 and target of the others, through the index
+    (an OFFSET: reads, no writes)."""
+    others = PlaylistTrack.filter(playlist_id=playlist.id).exclude(id=entry.id).order_by(*ENTRY_ORDER)
+    if target == 1:
+        after = await others.limit(1).values_list("rank", flat=True)
+        return None, (after[0] if after else None)
+    ranks = list(await others.offset(target - 2).limit(2).values_list("rank", flat=True))
+    return ranks[0], (ranks[1] if len(ranks) > 1 else None)
+
+
+def _between(before: int | None, after: int | None) -> int | None:
+    """A rank strictly between two neighbours' (None: that side is open), or None when none fits."""
+    if before is None and after is None:
+        return 0
+    if before is None:
+        rank = after - GAP  # type: ignore[operator]
+    elif after is None:
+        rank = before + GAP
+    elif after - before >= 2:
+        return (before + after) // 2
+    else:
+        return None
+    return rank if -RANK_LIMIT <= rank <= RANK_LIMIT else None
+
+
 async def move_track(owned: Playlist, entry_id: uuid.UUID, position: int) -> PlaylistTrack:
-    """Put one entry at `position` (1-based; past the end means last), shifting the ones in between."""
+    """Put one entry at `position` (1-based; past the end means last): it takes a rank between its new
+    neighbours', so only the entry and the playlist row are written (an entry already in place: only the
+    playlist row); the playlist is renumbered first when no rank fits there (`_rebalance`)."""
     async with in_transaction():
         playlist = await _lock(owned)
         entry = await _entry(playlist, entry_id)
         count = playlist.track_count
         target = min(position, count)
-        current = entry.position
-        siblings = PlaylistTrack.filter(playlist_id=playlist.id).exclude(id=entry.id)
-        if target < current:
-            await siblings.filter(position__gte=target, position__lt=current).update(position=F("position") + 1)
-        elif target > current:
-            await siblings.filter(position__gt=current, position__lte=target).update(position=F("position") - 1)
-        if target != current:
-            entry.position = target
-            await entry.save(update_fields=["position", "updated_at"])
-        await _touch(playlist, count)
+        before, after = await _neighbours(playlist, entry, target)
+        if not ((before is None or before < entry.rank) and (after is None or entry.rank < after)):
+            rank = _between(before, after)
+            if rank is None:
+                await _rebalance(playlist)
+                entry = await _entry(playlist, entry_id)
+                before, after = await _neighbours(playlist, entry, target)
+                rank = _between(before, after)
+                assert rank is not None  # GAP apart now
+            entry.rank = rank
+            await entry.save(update_fields=["rank", "updated_at"])
+        await _touch(playlist, count, max(playlist.rank_end, entry.rank))
     await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
+    entry.position = target
     return entry
