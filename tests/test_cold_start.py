@@ -28,3 +28,14 @@ def test_building_the_app_imports_no_sdk_meant_for_first_use(tmp_path: Path) -> 
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "", f"imported at start: {out.stdout.strip()}"
+
+
+def test_the_openapi_document_is_built_on_first_use(settings) -> None:
+    """Its pydantic JSON schemas cost about 0.2 s: built by the first /openapi.json, not by create_app."""
+    from yourmusic.app import create_app, openapi_document
+
+    openapi_document.cache_clear()
+    create_app(settings)
+    assert openapi_document.cache_info().currsize == 0
+    assert openapi_document()["info"]["title"] == "YourMusic API"
+    assert openapi_document() is openapi_document()
