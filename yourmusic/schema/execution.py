@@ -24,12 +24,13 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, execute, subscribe
+from graphql import (DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema, OperationDefinitionNode, execute,
+                     subscribe)
 from graphql import OperationType as OperationTypeNode
 from graphql import ExecutionResult as OriginalExecutionResult
 from graphql.execution.values import get_variable_values
@@ -226,6 +227,41 @@ class _NoHooks:
 _NO_HOOKS = _NoHooks()
 
 
+def _attribute(name: str) -> Callable[..., Any]:
+    """A basic field's resolver: the source's attribute `name`."""
+
+    def resolve(source: Any, info: Any) -> Any:
+        return getattr(source, name)
+
+    resolve._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks its own: tracing skips it
+    return resolve
+
+
+def lean_basic_fields(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object]) -> int:
+    """Give every basic field (an attribute: no resolver, no field extension, no permission, no exception
+    handler; Strawberry's `_get_basic_result`) a one-call resolver; answers how many.
+
+    Strawberry's basic resolver reads the attribute through three calls (`_get_basic_result`,
+    `StrawberryField.get_result`, the `python_name` property) on every field of every item; a home
+    page's answer has thousands of them (bench/home_page.py). The value is the same `getattr`; only
+    Strawberry's default resolver (`StrawberryConfig.default_resolver`, `getattr`) is replaced.
+    """
+    if default_resolver is not getattr:
+        return 0
+    count = 0
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field in named.fields.values():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            resolve = field.resolve
+            if (definition is not None and definition.is_basic_field and resolve is not None
+                    and resolve.__name__ == "_get_basic_result" and getattr(resolve, "_is_default", False)):
+                field.resolve = _attribute(definition.python_name)
+                count += 1
+    return count
+
+
 class YourMusicSchema(strawberry.Schema):
     """Strawberry's Schema with the request pipeline above (`execute`); see the module docstring."""
 
@@ -233,6 +269,7 @@ class YourMusicSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         self.limits = limits or QueryLimits()
         self.documents = DocumentCache(self._schema, self.limits)
+        lean_basic_fields(self._schema, self.config.default_resolver)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
