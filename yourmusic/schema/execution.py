@@ -237,16 +237,41 @@ def _attribute(name: str) -> Callable[..., Any]:
     return resolve
 
 
-def lean_basic_fields(schema: GraphQLSchema, default_resolver: Callable[[Any, str], object]) -> int:
-    """Give every basic field (an attribute: no resolver, no field extension, no permission, no exception
-    handler; Strawberry's `_get_basic_result`) a one-call resolver; answers how many.
+def _method(definition: Any, info_class: type) -> Callable[..., Any]:
+    """The resolver of a field whose function takes only `self` and `info`: that function, called as
+    Strawberry calls it (the source as `self`, Strawberry's Info by keyword); its value or awaitable as is."""
+    func = definition.base_resolver.wrapped_func
+    info_name = definition.base_resolver.info_parameter.name
 
-    Strawberry's basic resolver reads the attribute through three calls (`_get_basic_result`,
-    `StrawberryField.get_result`, the `python_name` property) on every field of every item; a home
-    page's answer has thousands of them (bench/home_page.py). The value is the same `getattr`; only
-    Strawberry's default resolver (`StrawberryConfig.default_resolver`, `getattr`) is replaced.
+    def resolve(source: Any, info: Any) -> Any:
+        return func(source, **{info_name: info_class(_raw_info=info, _field=definition)})
+
+    resolve._is_default = False  # type: ignore[attr-defined]  # traced, as Strawberry's
+    return resolve
+
+
+def _self_and_info_only(definition: Any) -> bool:
+    resolver = definition.base_resolver
+    return (resolver is not None and not definition.arguments and resolver.self_parameter is not None
+            and resolver.info_parameter is not None and resolver.root_parameter is None
+            and resolver.parent_parameter is None and len(resolver.signature.parameters) == 2)
+
+
+def lean_resolvers(schema: GraphQLSchema, config: Any) -> int:
+    """Give the plainest fields a resolver of one call; answers how many fields got one.
+
+    - a basic field (an attribute: no resolver, no field extension, no permission, no exception handler;
+      Strawberry's `_get_basic_result`) reads it with `getattr` instead of Strawberry's three calls
+      (`_get_basic_result`, `StrawberryField.get_result`, the `python_name` property);
+    - a field whose function takes only `self` and `info` (no argument, extension, permission or exception
+      handler; Strawberry's `_resolver` / `_async_resolver`) calls it with the source and Strawberry's Info,
+      instead of seven calls (argument conversion, the extension chain, `get_result`, ...) and, for an
+      async one, a second coroutine around it.
+    Each is what Strawberry itself would call, with the same arguments; graphql-core runs the fields as
+    before. A home page's answer has thousands of fields (bench/home_page.py). Nothing is replaced when
+    `config.default_resolver` is not `getattr`.
     """
-    if default_resolver is not getattr:
+    if config.default_resolver is not getattr:
         return 0
     count = 0
     for named in schema.type_map.values():
@@ -255,10 +280,16 @@ def lean_basic_fields(schema: GraphQLSchema, default_resolver: Callable[[Any, st
         for field in named.fields.values():
             definition = (field.extensions or {}).get("strawberry-definition")
             resolve = field.resolve
-            if (definition is not None and definition.is_basic_field and resolve is not None
-                    and resolve.__name__ == "_get_basic_result" and getattr(resolve, "_is_default", False)):
+            if definition is None or resolve is None or definition.extensions:
+                continue
+            name = resolve.__name__
+            if name == "_get_basic_result" and definition.is_basic_field and getattr(resolve, "_is_default", False):
                 field.resolve = _attribute(definition.python_name)
-                count += 1
+            elif name in ("_resolver", "_async_resolver") and _self_and_info_only(definition):
+                field.resolve = _method(definition, config.info_class)
+            else:
+                continue
+            count += 1
     return count
 
 
@@ -269,7 +300,7 @@ class YourMusicSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         self.limits = limits or QueryLimits()
         self.documents = DocumentCache(self._schema, self.limits)
-        lean_basic_fields(self._schema, self.config.default_resolver)
+        lean_resolvers(self._schema, self.config)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
