@@ -30,12 +30,16 @@ def test_building_the_app_imports_no_sdk_meant_for_first_use(tmp_path: Path) -> 
     assert out.stdout.strip() == "", f"imported at start: {out.stdout.strip()}"
 
 
-def test_the_openapi_document_is_built_on_first_use(settings) -> None:
-    """Its pydantic JSON schemas cost about 0.2 s: built by the first /openapi.json, not by create_app."""
+def test_the_openapi_document_and_the_sandbox_catalog_are_built_on_first_use(settings) -> None:
+    """The document's pydantic JSON schemas (about 0.2 s) and the embedded sandboxes' catalog (about
+    0.25 s): built by the first request that needs them, not by create_app."""
     from yourmusic.app import create_app, openapi_document
+    from yourmusic.integrations.aggregator.sandbox.catalog import get_catalog
 
     openapi_document.cache_clear()
-    create_app(settings)
+    get_catalog.cache_clear()
+    create_app(settings.model_copy(update={"aggregator_url": "sandbox", "streaming_url": "sandbox"}))
     assert openapi_document.cache_info().currsize == 0
+    assert get_catalog.cache_info().currsize == 0
     assert openapi_document()["info"]["title"] == "YourMusic API"
     assert openapi_document() is openapi_document()
