@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import free_port  # noqa: E402
 
-LAZY = ("stripe", "av", "aiosmtplib")
+LAZY = ("stripe", "av", "aiosmtplib", "aiohttp")
 
 
 def tree_env(tree: str | None) -> dict[str, str]:

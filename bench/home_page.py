@@ -37,7 +37,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Server, http_json, serve  # noqa: E402
+from _harness import Server, http_json, serve
 
 _ARTIST_REF = "id name appearsAs slug image"
 _PRICE = "price { formattedPrice currencyCode value }"
@@ -131,10 +131,10 @@ TRANSPORTS = {"REST": rest, "GraphQL same fields": graphql, "GraphQL cards": car
 
 
 def _catalog_ids() -> tuple[list[str], list[str], list[str]]:
-    from yourmusic.integrations.aggregator.sandbox.catalog import get_catalog  # noqa: PLC0415
+    from yourmusic.integrations.aggregator.sandbox.catalog import get_catalog
 
     cat = get_catalog()
-    pick = lambda ids, n: [str(i) for i in sorted(ids)[:: max(1, len(ids) // n)][:n]]  # noqa: E731 - spread out
+    pick = lambda ids, n: [str(i) for i in sorted(ids)[:: max(1, len(ids) // n)][:n]]  # spread out
     return pick(cat.releases, 50), pick(cat.tracks, 50), pick(cat.artists, 50)
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-ON_FIRST_USE = ("stripe", "av")  # the Stripe SDK (about 0.3 s with httpx and requests), PyAV (the sandbox's encoder)
+# The Stripe SDK (about 0.3 s with httpx and requests), PyAV (the sandbox's encoder), the SMTP client, and
+# aiohttp (about 0.07 s: the upstream clients make their session on the first call).
+ON_FIRST_USE = ("stripe", "av", "aiosmtplib", "aiohttp")
 
 PROBE = (
     "import sys\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
