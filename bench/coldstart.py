@@ -3,7 +3,7 @@
 Prints the median of N fresh processes for: `import yourmusic.app`; `serve` to the first `/healthz` on a
 new SQLite database (migrations applied) and again on the migrated one; then the heaviest imports of
 `import yourmusic.app` (`python -X importtime`, cumulative) and whether the SDKs meant to load on first
-use (stripe, av, aiosmtplib) were imported at start.
+use (stripe, av, aiosmtplib, aiohttp) were imported at start.
 `--trees A,B` measures several code trees (each run in its directory with it as PYTHONPATH, e.g. a checkout
 of main and this one) in the same rounds, alternating, and prints each beside the first: a before/after under
 the same load.
