@@ -257,7 +257,7 @@ def _self_and_info_only(definition: Any) -> bool:
             and resolver.parent_parameter is None and len(resolver.signature.parameters) == 2)
 
 
-def lean_resolvers(schema: GraphQLSchema, config: Any) -> int:
+def lean_resolvers(schema: GraphQLSchema, config: Any, exception_handlers: tuple[Any, ...] = ()) -> int:
     """Give the plainest fields a resolver of one call; answers how many fields got one.
 
     - a basic field (an attribute: no resolver, no field extension, no permission, no exception handler;
@@ -269,9 +269,10 @@ def lean_resolvers(schema: GraphQLSchema, config: Any) -> int:
       async one, a second coroutine around it.
     Each is what Strawberry itself would call, with the same arguments; graphql-core runs the fields as
     before. A home page's answer has thousands of fields (bench/home_page.py). Nothing is replaced when
-    `config.default_resolver` is not `getattr`.
+    `config.default_resolver` is not `getattr` or the schema has exception handlers (Strawberry's
+    resolvers then carry them).
     """
-    if config.default_resolver is not getattr:
+    if config.default_resolver is not getattr or exception_handlers:
         return 0
     count = 0
     for named in schema.type_map.values():
@@ -300,7 +301,7 @@ class YourMusicSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         self.limits = limits or QueryLimits()
         self.documents = DocumentCache(self._schema, self.limits)
-        lean_resolvers(self._schema, self.config)
+        lean_resolvers(self._schema, self.config, self.exception_handlers)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
