@@ -294,6 +294,22 @@ def lean_resolvers(schema: GraphQLSchema, config: Any, exception_handlers: tuple
     return count
 
 
+def awaitable_check(schema: GraphQLSchema) -> Callable[[Any], bool]:
+    """graphql-core's `is_awaitable` for this schema: Strawberry's (a fast path for str, int, list, ...)
+    that also answers False at once for an instance of one of the schema's own object types (a Release,
+    a Track: graphql-core asks about every resolved value, and these took the slow path of two isinstance
+    checks and a `hasattr`). A class defining `__await__` is not among them."""
+    plain = frozenset(
+        definition.origin for named in schema.type_map.values() if isinstance(named, GraphQLObjectType)
+        if (definition := (named.extensions or {}).get("strawberry-definition")) is not None
+        and isinstance(getattr(definition, "origin", None), type) and not hasattr(definition.origin, "__await__"))
+
+    def is_awaitable(value: Any) -> bool:
+        return False if type(value) in plain else optimized_is_awaitable(value)
+
+    return is_awaitable
+
+
 class YourMusicSchema(strawberry.Schema):
     """Strawberry's Schema with the request pipeline above (`execute`); see the module docstring."""
 
@@ -302,6 +318,7 @@ class YourMusicSchema(strawberry.Schema):
         self.limits = limits or QueryLimits()
         self.documents = DocumentCache(self._schema, self.limits)
         lean_resolvers(self._schema, self.config, self.exception_handlers)
+        self.is_awaitable = awaitable_check(self._schema)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
@@ -375,10 +392,10 @@ class YourMusicSchema(strawberry.Schema):
                     self._schema, document.node, root_value=ctx.root_value, context_value=ctx.context,
                     variable_values=ctx.variables, operation_name=ctx._provided_operation_name,
                     middleware=MiddlewareManager(*resolving) if resolving else None,
-                    is_awaitable=optimized_is_awaitable, executor_class=self.execution_context_class,
+                    is_awaitable=self.is_awaitable, executor_class=self.execution_context_class,
                     hide_suggestions=self.limits.hide_suggestions, operation_extensions=ctx.operation_extensions,
                 )
-                if optimized_is_awaitable(result):
+                if self.is_awaitable(result):
                     result = await result
                 ctx.result = result
             if ctx.result.errors:
