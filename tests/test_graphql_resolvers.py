@@ -79,3 +79,23 @@ def test_the_api_schema_relations_and_attributes_are_lean() -> None:
     names = _resolver_names(build_schema(), "Track")
     assert names["title"] == names["release"] == names["artist"] == "resolve"
     assert _resolver_names(build_schema(), "Release")["tracks"] != "resolve"  # it takes arguments
+
+
+def test_the_awaitable_check_knows_the_schema_types_and_still_sees_awaitables() -> None:
+    schema = build_schema()
+    check = schema.is_awaitable
+    from yourmusic.schema.catalog import Release  # noqa: PLC0415
+
+    release = Release.of({"id": 1})
+
+    async def coroutine() -> None:
+        return None
+
+    pending = coroutine()
+    loop = asyncio.new_event_loop()
+    try:
+        assert [check(v) for v in ("x", 1, None, [], release)] == [False] * 5
+        assert check(pending) and check(loop.create_future())
+    finally:
+        pending.close()
+        loop.close()

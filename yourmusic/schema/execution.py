@@ -26,6 +26,8 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
+from inspect import CO_ITERABLE_COROUTINE
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 import strawberry
@@ -35,7 +37,6 @@ from graphql import OperationType as OperationTypeNode
 from graphql import ExecutionResult as OriginalExecutionResult
 from graphql.execution.values import get_variable_values
 from graphql.execution.middleware import MiddlewareManager
-from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -294,18 +295,25 @@ def lean_resolvers(schema: GraphQLSchema, config: Any, exception_handlers: tuple
     return count
 
 
+_NEVER_AWAITABLE = (type(None), bool, int, float, str, bytes, bytearray, list, tuple, dict, set, frozenset)
+
+
 def awaitable_check(schema: GraphQLSchema) -> Callable[[Any], bool]:
-    """graphql-core's `is_awaitable` for this schema: Strawberry's (a fast path for str, int, list, ...)
-    that also answers False at once for an instance of one of the schema's own object types (a Release,
-    a Track: graphql-core asks about every resolved value, and these took the slow path of two isinstance
-    checks and a `hasattr`). A class defining `__await__` is not among them."""
-    plain = frozenset(
+    """graphql-core's `is_awaitable` for this schema, asked about every resolved value: False at once for
+    a value of a builtin type (as Strawberry's `optimized_is_awaitable`) or of one of the schema's own
+    object types (a Release, a Track: these took two isinstance checks and a `hasattr`); anything else is
+    checked as graphql-core does. A class defining `__await__` is never on the fast path."""
+    plain = frozenset((*_NEVER_AWAITABLE, *(
         definition.origin for named in schema.type_map.values() if isinstance(named, GraphQLObjectType)
         if (definition := (named.extensions or {}).get("strawberry-definition")) is not None
-        and isinstance(getattr(definition, "origin", None), type) and not hasattr(definition.origin, "__await__"))
+        and isinstance(getattr(definition, "origin", None), type) and not hasattr(definition.origin, "__await__"))))
 
     def is_awaitable(value: Any) -> bool:
-        return False if type(value) in plain else optimized_is_awaitable(value)
+        if type(value) in plain:
+            return False
+        return (isinstance(value, CoroutineType)
+                or (isinstance(value, GeneratorType) and bool(value.gi_code.co_flags & CO_ITERABLE_COROUTINE))
+                or hasattr(value, "__await__"))
 
     return is_awaitable
 
