@@ -13,8 +13,9 @@ shows (3 to 7 fields an item). GRAPHQL_MAX_COST is raised for QUERY (its static 
 Warm: after two requests of each, `--n` rounds of one request of each (the order rotating) on keep-alive
 connections: the median wall time and the median CPU time the server process spent on it (all its threads,
 /proc/PID/task/*/schedstat: far less sensitive than wall time to what else the machine runs), each beside
-REST's. `--trees A,B` serves several code trees side by side (PYTHONPATH each, e.g. a checkout of main and
-this one), their requests interleaved in the same rounds: a before/after under the same load.
+REST's. `--trees A,B` serves several code trees side by side (each run in its directory with it as
+PYTHONPATH, e.g. a checkout of main and this one), their requests interleaved in the same rounds: a
+before/after under the same load.
 Cold: the first request of a fresh server on the same database, one server per transport (empty entity
 cache, first document). Both GraphQL answers are checked against REST's first: the same modules and items.
 Usage: .venv/bin/python bench/home_page.py [--n 60] [--no-cold] [--trees /tmp/main,.]
