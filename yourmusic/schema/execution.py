@@ -510,7 +510,7 @@ class YourMusicSchema(strawberry.Schema):
             executor_class=self.execution_context_class, hide_suggestions=self.limits.hide_suggestions,
             operation_extensions=operation_extensions,
         )
-        if optimized_is_awaitable(source):
+        if self.is_awaitable(source):
             source = await source
         if isinstance(source, OriginalExecutionResult):  # arguments or variables refused
             observe_graphql(name, kind, False, time.perf_counter() - started)
