@@ -65,7 +65,7 @@ def test_plain_fields_get_one_call_the_rest_keep_strawberry_s() -> None:
 
 
 def test_nothing_is_replaced_when_the_schema_has_exception_handlers() -> None:
-    from strawberry.schema.exception_handlers import ExceptionHandler  # noqa: PLC0415
+    from strawberry.schema.exception_handlers import ExceptionHandler
 
     class Handler(ExceptionHandler[ValueError, Item]):
         def handle(self, exception: ValueError, **kwargs: Any) -> Any:
@@ -84,7 +84,7 @@ def test_the_api_schema_relations_and_attributes_are_lean() -> None:
 def test_the_awaitable_check_knows_the_schema_types_and_still_sees_awaitables() -> None:
     schema = build_schema()
     check = schema.is_awaitable
-    from yourmusic.schema.catalog import Release  # noqa: PLC0415
+    from yourmusic.schema.catalog import Release
 
     release = Release.of({"id": 1})
 
