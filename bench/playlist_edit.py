@@ -142,7 +142,7 @@ async def adversarial(playlist: Playlist, args: argparse.Namespace) -> None:
         for _ in range(args.moves):
             entry_id = await entry_at(playlist, args.size)
 
-            async def one(entry_id: uuid.UUID = entry_id) -> None:
+            async def one(entry_id: uuid.UUID = entry_id, spot: int = spot) -> None:
                 await svc.move_track(playlist, entry_id, spot)
             t0 = time.perf_counter()
             counts = await written(one)
