@@ -31,23 +31,25 @@ class Server:
     url: str
     env: dict[str, str]
     proc: subprocess.Popen
+    cwd: str | None = None
 
     def cli(self, *args: str) -> dict:
-        out = subprocess.run([sys.executable, "-m", "yourmusic.cli", *args], env=self.env,
+        out = subprocess.run([sys.executable, "-m", "yourmusic.cli", *args], env=self.env, cwd=self.cwd,
                              capture_output=True, text=True, check=True)
         return json.loads(out.stdout)
 
 
 @contextlib.contextmanager
-def serve(workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """`yourmusic serve` on a temporary SQLite file (or DATABASE_URL from the environment)."""
+def serve(workers: int = 1, extra_env: dict[str, str] | None = None, cwd: str | None = None) -> Iterator[Server]:
+    """`yourmusic serve` on a temporary SQLite file (or DATABASE_URL from the environment); `cwd`: the code
+    tree to serve (`python -m` puts the working directory first on sys.path, before PYTHONPATH)."""
     tmp = Path(tempfile.mkdtemp(prefix="ym-bench-"))
     env = {**os.environ, "DATA_DIR": str(tmp), "SEED_DEMO": "false", **(extra_env or {})}
     env.setdefault("DATABASE_URL", f"sqlite://{tmp / 'bench.sqlite3'}")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "yourmusic.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -60,7 +62,7 @@ def serve(workers: int = 1, extra_env: dict[str, str] | None = None) -> Iterator
                 time.sleep(0.2)
         else:
             raise RuntimeError("server did not start")
-        yield Server(url=url, env=env, proc=proc)
+        yield Server(url=url, env=env, proc=proc, cwd=cwd)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

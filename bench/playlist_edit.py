@@ -7,6 +7,9 @@ each edit through the service (`services.playlists`) several times:
 - rows written: `pg_stat_xact_user_tables` (n_tup_ins / n_tup_upd / n_tup_del) of `playlist_tracks` and
   `playlists`, read on the edit's own connection before it commits (the edit runs inside an outer
   transaction for this count only; its statements are the same);
+- the adversarial pattern (`--moves`, default 500): the last entry moved again and again into the same
+  spot (order 2; the middle), which exhausts the spot's gap every log2(GAP) = 32 moves: entry rows written
+  per move, amortised over the run and the most by one move, and the moves' total time;
 - ms: the edit's own transaction, from BEGIN to COMMIT (the playlist row is locked from its
   `SELECT ... FOR UPDATE` to the COMMIT: at most this long), median of the repetitions, measured separately
   without the outer transaction.
@@ -14,7 +17,7 @@ each edit through the service (`services.playlists`) several times:
 Run it on the old and the new code for before/after in the same conditions:
   PYTHONPATH=/work/main .venv/bin/python bench/playlist_edit.py      # before (code: main)
   PYTHONPATH=$PWD       .venv/bin/python bench/playlist_edit.py      # after
-Usage: bench/playlist_edit.py [--pg postgres://postgres@127.0.0.1:5432] [--size 10000] [--repeat 7]
+Usage: bench/playlist_edit.py [--pg postgres://postgres@127.0.0.1:5432] [--size 10000] [--repeat 7] [--moves 500]
 """
 
 from __future__ import annotations
@@ -128,6 +131,26 @@ async def reads(playlist: Playlist, args: argparse.Namespace) -> None:
               f"{items[0].position:,}")
 
 
+async def adversarial(playlist: Playlist, args: argparse.Namespace) -> None:
+    """`args.moves` moves of the last entry into one spot, for each spot: entry rows written per move."""
+    print(f"\nadversarial: {args.moves} moves of the last entry into the same spot (entry rows written, "
+          "pg_stat_xact_user_tables)\n")
+    print(f"| {'spot':<12} | {'rows / move (amortised)':>23} | {'max rows, one move':>18} | {'total s':>7} |")
+    print(f"|{'-' * 14}|{'-' * 24}:|{'-' * 19}:|{'-' * 8}:|")
+    for spot in (2, args.size // 2):
+        rows, clock = [], 0.0
+        for _ in range(args.moves):
+            entry_id = await entry_at(playlist, args.size)
+
+            async def one(entry_id: uuid.UUID = entry_id, spot: int = spot) -> None:
+                await svc.move_track(playlist, entry_id, spot)
+            t0 = time.perf_counter()
+            counts = await written(one)
+            clock += time.perf_counter() - t0
+            rows.append(sum(counts["playlist_tracks"]))
+        print(f"| {f'order {spot:,}':<12} | {sum(rows) / len(rows):>23.2f} | {max(rows):>18,} | {clock:>7.1f} |")
+
+
 async def main(args: argparse.Namespace) -> None:
     code = Path(yourmusic.__file__).resolve().parent.parent
     head = subprocess.run(["git", "-C", str(code), "log", "-1", "--format=%h %s"], capture_output=True,
@@ -158,6 +181,8 @@ async def main(args: argparse.Namespace) -> None:
             e, p = counts["playlist_tracks"], counts["playlists"]
             print(f"| {label:<22} | {f'{e[0]} / {e[1]:,} / {e[2]}':>22} | {p[1]:>17} | {statistics.median(ms):>7.1f} |")
         await reads(playlist, args)
+        if args.moves:
+            await adversarial(playlist, args)
         count = await PlaylistTrack.filter(playlist_id=playlist.id).count()
         print(f"\nentries at the end: {count:,} (track_count {(await Playlist.get(id=playlist.id)).track_count:,})")
     finally:
@@ -172,5 +197,6 @@ if __name__ == "__main__":
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--moves", type=int, default=500, help="moves of the adversarial pattern per spot (0: none)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN the COUNT a deep cursor page runs")
     asyncio.run(main(parser.parse_args()))

@@ -259,8 +259,10 @@ async def test_graphql_mutations(people, api):
     assert (await api.gql("{ myPlaylists { id } }", token=t))["data"]["myPlaylists"][0]["id"] == pid
 
 
-# Rank gaps: the real one, and 2 (a move into a gap exhausts it at once: the playlist is renumbered often).
-GAPS = pytest.mark.parametrize("gap", [svc.GAP, 2], ids=["gap", "tiny-gap"])
+# Rank gaps: the real one, 64 (a gap lasts 6 moves into it; windows of 2 or 4 entries around the spot meet
+# `min_spacing` or not: local respreads, and whole renumbering in short lists) and 2 (a move into a gap
+# exhausts it at once: the playlist is renumbered often).
+GAPS = pytest.mark.parametrize("gap", [svc.GAP, 64, 2], ids=["gap", "small-gap", "tiny-gap"])
 
 
 @GAPS

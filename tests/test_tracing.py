@@ -105,3 +105,20 @@ async def test_tracing_is_off_and_free_when_unset(app, settings):
 
     assert not TortoiseORMInstrumentor().is_instrumented_by_opentelemetry  # database calls untouched
     assert not AioHttpClientInstrumentor().is_instrumented_by_opentelemetry
+
+
+async def test_resolver_spans_cover_awaited_resolvers_and_skip_attributes(traced, tenant, api):
+    """The per-field hook is not a coroutine: an attribute gets no span and no await; a resolver that
+    answers an awaitable (a cold relation) keeps its span open until it is awaited, the upstream call inside."""
+    http, exporter = traced
+    query = '{ track(id: "3") { title duration release { title artist { name } } artist { name } } }'
+    r = await http.post("/graphql", json={"query": query}, headers=tenant.auth)
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
+    assert r.json() == await api.gql(query, token=tenant.token)  # the same answer untraced
+    spans = exporter.get_finished_spans()
+    names = [s.name for s in spans]
+    assert "GraphQL Resolving: release" in names and "GraphQL Resolving: artist" in names
+    assert not any(n in names for n in ("GraphQL Resolving: title", "GraphQL Resolving: duration"))
+    release = next(s for s in spans if s.name == "GraphQL Resolving: release")
+    inside = [s for s in spans if s.parent is not None and s.parent.span_id == release.context.span_id]
+    assert inside and release.end_time >= max(s.end_time for s in inside)  # its batch call, within its span

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -25,7 +26,8 @@ from yourmusic.observability.metrics import worker_exit as metrics_worker_exit
 from yourmusic.observability.middleware import ObservabilityMiddleware
 from yourmusic.observability.tracing import Tracing
 from yourmusic.rest_compat.core import starlette_routes
-from yourmusic.rest_compat.openapi import build_openapi
+from yourmusic import __version__
+from yourmusic.rest_compat.openapi import API_TITLE, build_openapi
 from yourmusic.rest_compat.responses import JSONResponse, unexpected_error_response
 from yourmusic.rest_compat.routes import OPERATIONS
 from yourmusic.schema import build_schema
@@ -59,6 +61,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return unexpected_error_response()
 
 
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document, built on the first /openapi.json (about 0.2 s of pydantic JSON schemas: not
+    at start, issue 17.9) and kept: the route table is fixed."""
+    return build_openapi(OPERATIONS)
+
+
 def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None,
                schema_extensions: Sequence[Any] = ()) -> Starlette:
     """The application. Tracing is on when OTEL_EXPORTER_OTLP_ENDPOINT is set, or when `span_exporter`
@@ -67,10 +76,9 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     settings = settings or get_settings()
     settings.check_profile()  # production never starts on a sandbox secret or upstream
     tracing = Tracing.from_settings(settings, span_exporter)
-    openapi = build_openapi(OPERATIONS)
 
     async def openapi_json(request: Request) -> Response:
-        return JSONResponse(openapi)
+        return JSONResponse(openapi_document())
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -116,7 +124,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
         WebSocketRoute("/graphql", graphql),  # graphql-transport-ws: subscriptions (schema/websocket.py)
         *starlette_routes(OPERATIONS),
         Route("/openapi.json", openapi_json, methods=["GET"]),
-        *developer_routes(settings, openapi),  # /, /docs, /docs/try and (development) /_dev/outbox
+        *developer_routes(settings, API_TITLE, __version__),  # /, /docs, /docs/try and (development) /_dev/outbox
         Route("/healthz", healthz, methods=["GET"]),
         Mount(STATIC_PREFIX, app=static_app()),  # GraphiQL and Redoc assets, vendored (no CDN)
         Route("/readyz", readyz, methods=["GET"]),

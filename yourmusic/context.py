@@ -97,6 +97,11 @@ class Context:
     # `await ctx.client()` / `await ctx.user()` / `await ctx.caller()`. The token itself is checked
     # when called (a missing, bad or wrong-kind token raises at once), the session family when awaited.
 
+    def live_caller(self) -> Principal | None:
+        """The caller when this request has already checked it (token and liveness), else None: a field
+        resolved after that (each item of a list) needs no await for it."""
+        return self._principal if self._live else None  # type: ignore[no-any-return]
+
     def client(self) -> Awaitable[ClientPrincipal]:
         return self._live_principal(require_client(self._verified()))
 

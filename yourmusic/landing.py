@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -111,12 +110,13 @@ clients. Most calls need a token: a client token from <code>POST /api/oauth/toke
 </body></html>"""
 
 
-def developer_routes(settings: Settings, openapi: dict[str, Any]) -> list[BaseRoute]:
-    """`/`, `/docs`, `/docs/try` and, in development with mail to the log, `/_dev/outbox`."""
-    title = f"{openapi['info']['title']} {openapi['info']['version']}"
+def developer_routes(settings: Settings, name: str, version: str) -> list[BaseRoute]:
+    """`/`, `/docs`, `/docs/try` and, in development with mail to the log, `/_dev/outbox`; `name` and
+    `version` are the OpenAPI document's (info.title, info.version)."""
+    title = f"{name} {version}"
     links = developer_links(settings)
     landing_html = _landing_html(title, links)
-    landing_json = {"name": openapi["info"]["title"], "version": openapi["info"]["version"],
+    landing_json = {"name": name, "version": version,
                     "links": [{k: v for k, v in asdict(link).items() if k != "section"} for link in links]}
     docs = docs_html(title, mail_note=mail_note(settings), graphiql=bool(settings.graphiql))
     try_it = try_it_html(title, graphiql=bool(settings.graphiql))

@@ -13,13 +13,14 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
-
-import aiohttp
+from typing import TYPE_CHECKING, TypeVar
 
 from yourmusic.integrations.aggregator.breaker import BreakerCall, CircuitBreaker
 from yourmusic.integrations.retry import RetryPolicy
 from yourmusic.observability.metrics import observe_upstream
+
+if TYPE_CHECKING:
+    import aiohttp
 
 T = TypeVar("T")
 
@@ -57,7 +58,10 @@ class PooledHttpClient:
         self.calls: Counter[str] = Counter()  # upstream HTTP requests made, by endpoint
 
     def _session_or_new(self) -> aiohttp.ClientSession:
+        """The pooled session, made by the first call (aiohttp is imported then, not at start: issue 17.9)."""
         if self._session is None or self._session.closed:
+            import aiohttp
+
             timeout = aiohttp.ClientTimeout(total=self.policy.total_timeout, sock_connect=self.policy.connect_timeout)
             connector = aiohttp.TCPConnector(limit=100, ttl_dns_cache=300, keepalive_timeout=30)
             self._session = aiohttp.ClientSession(timeout=timeout, connector=connector, raise_for_status=False)

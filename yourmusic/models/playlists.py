@@ -38,7 +38,7 @@ class Playlist(Model):
 
 # One entry of a playlist. Its place is `rank`: unique within the playlist, sparse (appends and renumbering
 # leave `services.playlists.GAP` between neighbours, so a move or an insert writes one row: a rank between
-# its new neighbours'), stored only to order by. The 1-based dense `position` every answer carries is not
+# its new neighbours'; when none fits, a few entries around the spot are respread), stored only to order by. The 1-based dense `position` every answer carries is not
 # stored: `services.playlists.numbered` derives it from rank order when the entries are read.
 # (Comments, not docstrings: Tortoise copies a model's docstring into the table's SQL comment.)
 class PlaylistTrack(Model):

@@ -97,9 +97,40 @@ class Tracing:
     def schema_extensions(self) -> list[Any]:
         """Strawberry's OpenTelemetry extension on this provider (a factory: one instance per request),
         without the document text as a span attribute: a document may carry a literal token or code."""
+        from inspect import isawaitable
+
+        from opentelemetry import trace
+        from strawberry.extensions import LifecycleStep
         from strawberry.extensions.tracing import OpenTelemetryExtension
+        from strawberry.extensions.tracing.utils import should_skip_tracing
+
+        async def finish(span: Any, result: Any) -> Any:
+            with trace.use_span(span, end_on_exit=True):
+                return await result
 
         class Extension(OpenTelemetryExtension):
+            def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+                """Strawberry's resolver span, without its `async def`: as a per-field hook that made every
+                field of every answer a coroutine (an attribute read included). A field Strawberry does not
+                trace (an attribute, introspection) is resolved as without tracing; a traced one gets its
+                span around the resolver and, when that answers an awaitable, until it is awaited."""
+                if should_skip_tracing(_next, info):
+                    return _next(root, info, *args, **kwargs)
+                span = self._tracer.start_span(
+                    f"GraphQL Resolving: {info.field_name}",
+                    context=trace.set_span_in_context(self._span_holder[LifecycleStep.OPERATION]))
+                self.add_tags(span, info, kwargs)
+                try:
+                    with trace.use_span(span, end_on_exit=False):
+                        result = _next(root, info, *args, **kwargs)
+                except BaseException:
+                    span.end()
+                    raise
+                if isawaitable(result):
+                    return finish(span, result)
+                span.end()
+                return result
+
             def on_operation(self) -> Iterator[None]:
                 ctx = self.execution_context
                 query, ctx.query = ctx.query, None  # Strawberry records `query` when it has one

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -15,6 +16,7 @@ from yourmusic.validation import Submitted
 
 
 MAX_IDS = 100
+T = TypeVar("T")
 
 
 async def _each(loader: DataLoader, ids: list[Any]) -> list[Any]:
@@ -107,6 +109,24 @@ async def _load(ctx: Context, entity: Entity, loader_name: str, item_id: Any) ->
     if held is not None:
         return held
     return await getattr(ctx.loaders, loader_name).load(str(item_id))
+
+
+def entity_field(ctx: Context, entity: Entity, item_id: Any, build: Callable[[dict[str, Any]], T]) -> T | Awaitable[T]:
+    """A relation field's value (a track's release or artist, a release's artist, an entry's track):
+    `build(entity)` at once when this request has already checked its caller and this process holds the
+    entity fresh (the warm path of each item of a list: no coroutine, no await, no loader), else an
+    awaitable of it through `_load` (caller checked, the request's loader). NotFound as `_load` raises it."""
+    if ctx.live_caller() is not None:
+        held = ctx.container.catalog.held(entity, str(item_id))
+        if isinstance(held, NotFound):
+            raise held
+        if held is not None:
+            return build(held)
+    return _built(_load(ctx, entity, f"{entity.kind}_by_id", item_id), build)
+
+
+async def _built(loading: Awaitable[dict[str, Any]], build: Callable[[dict[str, Any]], T]) -> T:
+    return build(await loading)
 
 
 async def load_artist(ctx: Context, artist_id: Any) -> dict[str, Any]:

@@ -324,6 +324,9 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+API_TITLE = "YourMusic API"  # the document's info.title (also the developer pages' heading)
+
+
 def build_openapi(operations: list[Operation]) -> dict[str, Any]:
     components: dict[str, Any] = dict(_COMMON_SCHEMAS)
     paths: dict[str, dict[str, Any]] = {}
@@ -338,7 +341,7 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "YourMusic API",
+            "title": API_TITLE,
             "version": __version__,
             "description": "API for YourMusic streaming service. Provides endpoints for user management, "
             "music catalog access, and streaming. Every operation has a GraphQL twin (`x-graphql`) at /graphql.",

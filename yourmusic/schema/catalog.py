@@ -1,5 +1,9 @@
 """Catalog types built from the aggregator's objects; relations resolve through the dataloaders.
 
+Relation fields (a track's release and artist, a release's artist) are plain functions: warm, they answer
+the built value at once (`resolvers.entity_field`), so graphql-core completes each item of a list without
+a coroutine; cold, they answer an awaitable that goes through the request's loader, batched as before.
+
 Every description here says where the data comes from (the catalog aggregator, cached) and, for root
 fields and arguments, the units, ranges and error codes a client meets (`extensions.code`).
 """
@@ -140,10 +144,10 @@ class Release:
     @strawberry.field(description="The release's main artist (batched: ArtistById). " + FROM_AGGREGATOR
                       + " Null when the release names none; NOT_FOUND (with null) when the aggregator no longer "
                       "has it.")
-    async def artist(self, info: Info) -> Artist | None:
+    def artist(self, info: Info) -> Artist | None:
         if self.artist_id is None:
             return None
-        return Artist.of(await resolvers.load_artist(info.context, self.artist_id))
+        return resolvers.entity_field(info.context, svc.ARTIST, self.artist_id, Artist.of)  # type: ignore[return-value]
 
     @strawberry.field(description="The release's tracks, in track order. " + FROM_AGGREGATOR + " Errors: "
                       "VALIDATION_FAILED (page, pageSize out of range), " + CATALOG_ERRORS + ".")
@@ -191,18 +195,18 @@ class Track:
     @strawberry.field(description="The release the track is on (batched: ReleaseById). " + FROM_AGGREGATOR
                       + " Null when the track names none; NOT_FOUND (with null) when the aggregator no longer "
                       "has it.")
-    async def release(self, info: Info) -> Release | None:
+    def release(self, info: Info) -> Release | None:
         if self.release_id is None:
             return None
-        return Release.of(await resolvers.load_release(info.context, self.release_id))
+        return resolvers.entity_field(info.context, svc.RELEASE, self.release_id, Release.of)  # type: ignore[return-value]
 
     @strawberry.field(description="The track's main artist (batched: ArtistById). " + FROM_AGGREGATOR
                       + " Null when the track names none; NOT_FOUND (with null) when the aggregator no longer "
                       "has it.")
-    async def artist(self, info: Info) -> Artist | None:
+    def artist(self, info: Info) -> Artist | None:
         if self.artist_id is None:
             return None
-        return Artist.of(await resolvers.load_artist(info.context, self.artist_id))
+        return resolvers.entity_field(info.context, svc.ARTIST, self.artist_id, Artist.of)  # type: ignore[return-value]
 
     @strawberry.field(description="The id to stream this track with (streamManifest, GET /api/stream/{id}); "
                                   "null when it is not streamable. Batched (StreamIdByTrackId); from the "

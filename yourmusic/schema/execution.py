@@ -24,17 +24,19 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
+from inspect import CO_ITERABLE_COROUTINE
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, execute, subscribe
+from graphql import (DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSchema, OperationDefinitionNode, execute,
+                     subscribe)
 from graphql import OperationType as OperationTypeNode
 from graphql import ExecutionResult as OriginalExecutionResult
 from graphql.execution.values import get_variable_values
 from graphql.execution.middleware import MiddlewareManager
-from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -226,6 +228,96 @@ class _NoHooks:
 _NO_HOOKS = _NoHooks()
 
 
+def _attribute(name: str) -> Callable[..., Any]:
+    """A basic field's resolver: the source's attribute `name`."""
+
+    def resolve(source: Any, info: Any) -> Any:
+        return getattr(source, name)
+
+    resolve._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks its own: tracing skips it
+    return resolve
+
+
+def _method(definition: Any, info_class: type) -> Callable[..., Any]:
+    """The resolver of a field whose function takes only `self` and `info`: that function, called as
+    Strawberry calls it (the source as `self`, Strawberry's Info by keyword); its value or awaitable as is."""
+    func = definition.base_resolver.wrapped_func
+    info_name = definition.base_resolver.info_parameter.name
+
+    def resolve(source: Any, info: Any) -> Any:
+        return func(source, **{info_name: info_class(_raw_info=info, _field=definition)})
+
+    resolve._is_default = False  # type: ignore[attr-defined]  # traced, as Strawberry's
+    return resolve
+
+
+def _self_and_info_only(definition: Any) -> bool:
+    resolver = definition.base_resolver
+    return (resolver is not None and not definition.arguments and resolver.self_parameter is not None
+            and resolver.info_parameter is not None and resolver.root_parameter is None
+            and resolver.parent_parameter is None and len(resolver.signature.parameters) == 2)
+
+
+def lean_resolvers(schema: GraphQLSchema, config: Any, exception_handlers: tuple[Any, ...] = ()) -> int:
+    """Give the plainest fields a resolver of one call; answers how many fields got one.
+
+    - a basic field (an attribute: no resolver, no field extension, no permission, no exception handler;
+      Strawberry's `_get_basic_result`) reads it with `getattr` instead of Strawberry's three calls
+      (`_get_basic_result`, `StrawberryField.get_result`, the `python_name` property);
+    - a field whose function takes only `self` and `info` (no argument, extension, permission or exception
+      handler; Strawberry's `_resolver` / `_async_resolver`) calls it with the source and Strawberry's Info,
+      instead of seven calls (argument conversion, the extension chain, `get_result`, ...) and, for an
+      async one, a second coroutine around it.
+    Each is what Strawberry itself would call, with the same arguments; graphql-core runs the fields as
+    before. A home page's answer has thousands of fields (bench/home_page.py). Nothing is replaced when
+    `config.default_resolver` is not `getattr` or the schema has exception handlers (Strawberry's
+    resolvers then carry them).
+    """
+    if config.default_resolver is not getattr or exception_handlers:
+        return 0
+    count = 0
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLObjectType) or named.name.startswith("__"):
+            continue
+        for field in named.fields.values():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            resolve = field.resolve
+            if definition is None or resolve is None or definition.extensions:
+                continue
+            name = resolve.__name__
+            if name == "_get_basic_result" and definition.is_basic_field and getattr(resolve, "_is_default", False):
+                field.resolve = _attribute(definition.python_name)
+            elif name in ("_resolver", "_async_resolver") and _self_and_info_only(definition):
+                field.resolve = _method(definition, config.info_class)
+            else:
+                continue
+            count += 1
+    return count
+
+
+_NEVER_AWAITABLE = (type(None), bool, int, float, str, bytes, bytearray, list, tuple, dict, set, frozenset)
+
+
+def awaitable_check(schema: GraphQLSchema) -> Callable[[Any], bool]:
+    """graphql-core's `is_awaitable` for this schema, asked about every resolved value: False at once for
+    a value of a builtin type (as Strawberry's `optimized_is_awaitable`) or of one of the schema's own
+    object types (a Release, a Track: these took two isinstance checks and a `hasattr`); anything else is
+    checked as graphql-core does. A class defining `__await__` is never on the fast path."""
+    plain = frozenset((*_NEVER_AWAITABLE, *(
+        definition.origin for named in schema.type_map.values() if isinstance(named, GraphQLObjectType)
+        if (definition := (named.extensions or {}).get("strawberry-definition")) is not None
+        and isinstance(getattr(definition, "origin", None), type) and not hasattr(definition.origin, "__await__"))))
+
+    def is_awaitable(value: Any) -> bool:
+        if type(value) in plain:
+            return False
+        return (isinstance(value, CoroutineType)
+                or (isinstance(value, GeneratorType) and bool(value.gi_code.co_flags & CO_ITERABLE_COROUTINE))
+                or hasattr(value, "__await__"))
+
+    return is_awaitable
+
+
 class YourMusicSchema(strawberry.Schema):
     """Strawberry's Schema with the request pipeline above (`execute`); see the module docstring."""
 
@@ -233,6 +325,8 @@ class YourMusicSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         self.limits = limits or QueryLimits()
         self.documents = DocumentCache(self._schema, self.limits)
+        lean_resolvers(self._schema, self.config, self.exception_handlers)
+        self.is_awaitable = awaitable_check(self._schema)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Log only what is a bug; an expected NOT_FOUND or 422 is an answer, not an incident."""
@@ -306,10 +400,10 @@ class YourMusicSchema(strawberry.Schema):
                     self._schema, document.node, root_value=ctx.root_value, context_value=ctx.context,
                     variable_values=ctx.variables, operation_name=ctx._provided_operation_name,
                     middleware=MiddlewareManager(*resolving) if resolving else None,
-                    is_awaitable=optimized_is_awaitable, executor_class=self.execution_context_class,
+                    is_awaitable=self.is_awaitable, executor_class=self.execution_context_class,
                     hide_suggestions=self.limits.hide_suggestions, operation_extensions=ctx.operation_extensions,
                 )
-                if optimized_is_awaitable(result):
+                if self.is_awaitable(result):
                     result = await result
                 ctx.result = result
             if ctx.result.errors:
@@ -416,7 +510,7 @@ class YourMusicSchema(strawberry.Schema):
             executor_class=self.execution_context_class, hide_suggestions=self.limits.hide_suggestions,
             operation_extensions=operation_extensions,
         )
-        if optimized_is_awaitable(source):
+        if self.is_awaitable(source):
             source = await source
         if isinstance(source, OriginalExecutionResult):  # arguments or variables refused
             observe_graphql(name, kind, False, time.perf_counter() - started)

@@ -15,6 +15,7 @@ from yourmusic.schema.catalog import Track
 from yourmusic.schema.info import Info, entity_id, submitted
 from yourmusic.schema.pagination import CURSOR_ERRORS, CURSOR_NAMES, After, Connection, First, PageMeta, cursor_args
 from yourmusic.services import playlists as svc
+from yourmusic.services.catalog import TRACK
 from yourmusic.validation import Submitted
 
 D = strawberry.field
@@ -48,8 +49,8 @@ class PlaylistTrack:
     @strawberry.field(description="The catalog track, from the aggregator (batched: TrackById); null with NOT_FOUND "
                                   "if the catalog no longer has it; AGGREGATOR_ERROR, AGGREGATOR_TIMEOUT, "
                                   "SERVICE_UNAVAILABLE when the aggregator fails.")
-    async def track(self, info: Info) -> Track | None:
-        return Track.of(await catalog_resolvers.load_track(info.context, self.track_id))
+    def track(self, info: Info) -> Track | None:  # the built track, or an awaitable of it (schema/catalog.py)
+        return catalog_resolvers.entity_field(info.context, TRACK, self.track_id, Track.of)  # type: ignore[return-value]
 
 
 @strawberry.type(description="A user's playlist of catalog tracks; private unless `public`.")

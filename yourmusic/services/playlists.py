@@ -6,9 +6,12 @@ Every track-list edit runs in one transaction holding a lock on the playlist row
 Order: each entry stores a sparse `rank` (BIGINT, unique within its playlist). Appends and renumbering
 leave GAP between neighbours, so an add, a move or a remove writes one entry row (a move takes a rank
 between its new neighbours', found through the (playlist_id, rank) index) and the playlist row. When no
-integer fits between two neighbours, or a rank would leave +-RANK_LIMIT, the one playlist is renumbered
-(`_rebalance`, every entry: rare, log2(GAP) midpoint splits at the same spot at the least). Answers carry
-the dense 1-based position, derived from rank order as entries are read (`numbered`), never stored.
+integer fits where a move needs one (log2(GAP) midpoint splits at the same spot at the least), or a rank
+would leave +-RANK_LIMIT, a window of entries around the spot is respread (`_respread`: the smallest of 2,
+4, 8, ... entries with room by `min_spacing`: about 1.1 entry rows per move amortised for moves again
+and again into one spot, measured, against ~n/32 for renumbering the playlist); the whole playlist only when
+the window reaches both ends, or an append passes RANK_LIMIT (`_rebalance`). Answers carry the dense
+1-based position, derived from rank order as entries are read (`numbered`), never stored.
 
 Inputs are the domain models below (the transports validate them through `validation.Submitted`);
 answers are `models.Playlist` / `models.PlaylistTrack` rows, `EntryRow` values for reads of entries, or
@@ -36,8 +39,8 @@ from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.pagination import CursorArgs, CursorPage, Cursors, Page, PageArgs, after, keyset, paginate
 from yourmusic.services.scoping import of_tenant
 from yourmusic.services.textsearch import fold
-from yourmusic.values import RowValue
 from yourmusic.validation import Input, Name, given
+from yourmusic.values import RowValue
 
 MAX_TRACKS = 10_000
 GAP = 1 << 32  # between neighbours' ranks after an append, a replace or a renumbering
@@ -306,7 +309,7 @@ async def _touch(playlist: Playlist, count: int, rank_end: int | None = None) ->
 
 async def _rebalance(playlist: Playlist) -> int:
     """Renumbers the locked playlist's entries GAP, 2 GAP, ... in their order (one UPDATE, every entry:
-    the rare case) and returns the new `rank_end`. Runs when no rank fits where an edit needs one."""
+    the rare case) and returns the new `rank_end`. Runs when an append's rank would pass RANK_LIMIT."""
     db = PlaylistTrack._choose_db(for_write=True)
     mark = "$1" if db.capabilities.dialect == "postgres" else "?"
     await db.execute_query(
@@ -395,27 +398,98 @@ def _between(before: int | None, after: int | None) -> int | None:
     return rank if -RANK_LIMIT <= rank <= RANK_LIMIT else None
 
 
+def min_spacing(level: int) -> int:
+    """The least spacing (rank units) a window of level `level` (up to 2^(level-1) entries on each side of
+    the spot) may be respread at: 2 * 4^level, growing with the level so that a respread window leaves its
+    sub-windows room for many respreads before it is needed again (Itai-Konheim-Rodeh / Bender et al.
+    density thresholds). Level 14 (a 16,384-entry window, more than MAX_TRACKS): 2^29 < GAP."""
+    return 2 << (2 * level)
+
+
+async def _window_side(playlist: Playlist, entry: PlaylistTrack, edge: int, up: bool, limit: int) -> list[int]:
+    """Ranks of up to `limit` of the playlist's other entries from `edge` (included) outwards, nearest
+    first (`up`: ranks >= edge ascending; else <= edge descending), through the (playlist_id, rank) index."""
+    rows = PlaylistTrack.filter(playlist_id=playlist.id).exclude(id=entry.id)
+    rows = rows.filter(rank__gte=edge).order_by("rank") if up else rows.filter(rank__lte=edge).order_by("-rank")
+    return list(await rows.limit(limit).values_list("rank", flat=True))
+
+
+async def _respread(playlist: Playlist, entry: PlaylistTrack, before: int | None,
+                    after: int | None) -> tuple[int, int]:
+    """Makes room for `entry` between the ranks `before` and `after` (its new neighbours among the others,
+    one integer or less apart, or at +-RANK_LIMIT) by respreading a window of the entries around the spot
+    evenly, the moved entry's slot included, and returns (the entry's new rank, the playlist's new `rank_end`:
+    the highest rank after the whole playlist is renumbered, else the larger of the old one and the window's).
+
+    Window of level l = 1, 2, ...: up to h = 2^(l-1) entries on each side of the spot (read through the
+    index), bounded by the ranks of the entries just outside it. It is respread when its span leaves at
+    least `min_spacing(l)` between the k + 1 ranks it must hold; a side with no entry beyond the window
+    (the list's start or end) is bounded at max(GAP, min_spacing(l)) per rank away from the other bound,
+    within +-RANK_LIMIT, so a window that reaches an end always fits. Both ends reached: the whole
+    playlist, GAP, 2 GAP, ... The window's entries are rewritten in one UPDATE (ROW_NUMBER over the
+    window's rank range); the caller writes the moved entry. Writes k rows, k = 2 in most cases."""
+    level, left, right = 0, [], []
+    left_all, right_all = before is None, after is None  # every entry on that side read
+    while True:
+        level += 1
+        half = 1 << (level - 1)
+        if not left_all and len(left) < half + 1:
+            left = await _window_side(playlist, entry, before, False, half + 1)  # type: ignore[arg-type]
+            left_all = len(left) < half + 1
+        if not right_all and len(right) < half + 1:
+            right = await _window_side(playlist, entry, after, True, half + 1)  # type: ignore[arg-type]
+            right_all = len(right) < half + 1
+        inside_left, inside_right = left[:half], right[:half]  # nearest first
+        size = len(inside_left) + len(inside_right)  # k: the window's entries, the moved one not counted
+        low = left[half] if len(left) > half else None  # bounds: the entries just outside (None: open)
+        high = right[half] if len(right) > half else None
+        if low is None and high is None:  # the whole playlist
+            low, step = 0, GAP
+            rank_end = GAP * (size + 1)
+            break
+        spacing = max(GAP, min_spacing(level))
+        if low is None:
+            low = max(high - (size + 2) * spacing, -RANK_LIMIT - 1)  # type: ignore[operator]
+        elif high is None:
+            high = min(low + (size + 2) * spacing, RANK_LIMIT + 1)
+        step = (high - low) // (size + 2)
+        if step >= min_spacing(level):
+            rank_end = max(playlist.rank_end, low + step * (size + 1))
+            break
+    first = inside_left[-1] if inside_left else inside_right[0]
+    last = inside_right[-1] if inside_right else inside_left[0]
+    spot = before if before is not None else first - 1  # window entries ranked above it follow the moved one
+    db = PlaylistTrack._choose_db(for_write=True)
+    pg = db.capabilities.dialect == "postgres"
+    mark = ([f"${i}::{t}" for i, t in enumerate(("bigint",) * 3 + ("uuid", "bigint", "bigint", "uuid"), start=1)]
+            if pg else ["?"] * 7)
+    await db.execute_query(
+        f'UPDATE "playlist_tracks" SET "rank" = {mark[0]} + {mark[1]} * (v.n + CASE WHEN v."rank" > {mark[2]} '
+        f'THEN 1 ELSE 0 END) FROM (SELECT "id", "rank", ROW_NUMBER() OVER (ORDER BY "rank") AS n '
+        f'FROM "playlist_tracks" WHERE "playlist_id" = {mark[3]} AND "rank" BETWEEN {mark[4]} AND {mark[5]} '
+        f'AND "id" <> {mark[6]}) AS v WHERE "playlist_tracks"."id" = v."id"',
+        [low, step, spot, str(playlist.id), first, last, str(entry.id)])
+    return low + step * (len(inside_left) + 1), rank_end
+
+
 async def move_track(owned: Playlist, entry_id: uuid.UUID, position: int) -> PlaylistTrack:
     """Put one entry at `position` (1-based; past the end means last): it takes a rank between its new
     neighbours', so only the entry and the playlist row are written (an entry already in place: only the
-    playlist row); the playlist is renumbered first when no rank fits there (`_rebalance`)."""
+    playlist row); when no rank fits there, a few entries around the spot are respread first (`_respread`)."""
     async with in_transaction():
         playlist = await _lock(owned)
         entry = await _entry(playlist, entry_id)
         count = playlist.track_count
         target = min(position, count)
         before, after = await _neighbours(playlist, entry, target)
+        rank_end = playlist.rank_end
         if not ((before is None or before < entry.rank) and (after is None or entry.rank < after)):
             rank = _between(before, after)
             if rank is None:
-                await _rebalance(playlist)
-                entry = await _entry(playlist, entry_id)
-                before, after = await _neighbours(playlist, entry, target)
-                rank = _between(before, after)
-                assert rank is not None  # GAP apart now
+                rank, rank_end = await _respread(playlist, entry, before, after)
             entry.rank = rank
             await entry.save(update_fields=["rank", "updated_at"])
-        await _touch(playlist, count, max(playlist.rank_end, entry.rank))
+        await _touch(playlist, count, max(rank_end, entry.rank))
     await publish(playlist_changed(playlist.tenant_id, playlist.id))  # type: ignore[attr-defined]
     entry.position = target
     return entry

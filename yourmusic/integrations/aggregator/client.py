@@ -13,17 +13,18 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import aiohttp
 import orjson
-import yarl
 from authlib.oauth1 import ClientAuth
 
 from yourmusic.errors import AggregatorError, AggregatorTimeout, NotFound, ValidationFailed
 from yourmusic.integrations.aggregator import errors as codes
 from yourmusic.integrations.http import HttpPolicy, PooledHttpClient, Retryable
+
+if TYPE_CHECKING:
+    import aiohttp  # imported by the first call (integrations/http.py), not at start
 
 log = logging.getLogger("yourmusic.aggregator")
 
@@ -89,6 +90,9 @@ class AggregatorClient(PooledHttpClient):
             url, signed, _ = signer.sign(method, url, dict(headers), data or b"")
             headers.update(signed)
         self.calls[endpoint] += 1
+        import aiohttp  # loaded by the session (`_session_or_new`)
+        import yarl
+
         kwargs: dict[str, Any] = {"headers": headers, "data": data}
         if timeout is not None:
             kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, self.config.policy.connect_timeout))
@@ -135,6 +139,9 @@ class AggregatorClient(PooledHttpClient):
     async def probe(self, timeout: float) -> bool:
         """Is the upstream answering? A short, unretried call that bypasses the breaker's bookkeeping."""
         session = self._session_or_new()
+        import aiohttp
+        import yarl
+
         url = f"{self._base}/status?{urlencode({'oauth_consumer_key': self.config.consumer_key})}"
         self.calls["status"] += 1
         try:

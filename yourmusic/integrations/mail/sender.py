@@ -21,16 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import aiosmtplib
 from tenacity import RetryCallState
-from aiosmtplib.errors import (
-    SMTPConnectError,
-    SMTPException,
-    SMTPRecipientsRefused,
-    SMTPResponseException,
-    SMTPServerDisconnected,
-    SMTPTimeoutError,
-)
 
 from yourmusic.integrations.retry import RetryPolicy
 
@@ -69,8 +60,14 @@ class MailSender(ABC):
 # --------------------------------------------------------------------------- failure handling
 
 
+# aiosmtplib is imported by the first SMTP send or failure, not at start (issue 17.9): the log sender, the
+# development default, never needs it.
+
+
 def smtp_reply_code(exc: BaseException) -> int | None:
     """The SMTP reply code behind `exc`, if the server answered with one."""
+    from aiosmtplib.errors import SMTPRecipientsRefused, SMTPResponseException
+
     if isinstance(exc, SMTPResponseException):
         return exc.code
     if isinstance(exc, SMTPRecipientsRefused) and exc.recipients:
@@ -81,6 +78,8 @@ def smtp_reply_code(exc: BaseException) -> int | None:
 
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying could help: SMTP 4xx replies and network trouble, but not 5xx or TLS."""
+    from aiosmtplib.errors import SMTPConnectError, SMTPServerDisconnected, SMTPTimeoutError
+
     code = smtp_reply_code(exc)
     if code is not None:
         return 400 <= code < 500
@@ -101,6 +100,8 @@ def _describe(exc: BaseException) -> str:
 
 def _describe_for_log(exc: BaseException) -> str:
     """Like `_describe`, but only for errors whose text we know carries no message content."""
+    from aiosmtplib.errors import SMTPException
+
     if isinstance(exc, (MailDeliveryError, SMTPException, OSError)):
         return _describe(exc)
     return type(exc).__name__
@@ -345,6 +346,8 @@ class SmtpMailSender(MailSender):
         )
 
     async def _send_once(self, message: MailMessage, mime: EmailMessage) -> None:
+        import aiosmtplib
+
         cfg = self._config
         await aiosmtplib.send(
             mime,

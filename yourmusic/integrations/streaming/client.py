@@ -12,14 +12,16 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import orjson
-import yarl
 
 from yourmusic.errors import NotFound, StreamingError, StreamingTimeout, StreamingUnavailable
 from yourmusic.integrations.http import HttpPolicy, PooledHttpClient, Retryable
+
+if TYPE_CHECKING:
+    import aiohttp  # imported by the first call (integrations/http.py), not at start
 
 log = logging.getLogger("yourmusic.streaming")
 
@@ -90,6 +92,9 @@ class StreamingClient(PooledHttpClient):
 
     async def _once(self, endpoint: str, url: str) -> tuple[int, bytes, dict[str, str]]:
         session = self._session_or_new()
+        import aiohttp  # loaded by the session
+        import yarl
+
         self.calls[endpoint] += 1
         started = time.perf_counter()
         try:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
 from yourmusic.observability.metrics import observe_upstream
 
 if TYPE_CHECKING:
@@ -47,6 +45,7 @@ class StripeGateway:
 
     @cached_property
     def client(self) -> stripe.StripeClient:
+        import aiohttp
         import stripe
 
         # aiohttp is already a runtime dependency; the session is made lazily inside the running loop.

@@ -420,7 +420,7 @@ async def _injected_fault(control: SandboxControl, endpoint: str) -> Response | 
     return None
 
 
-def _catalogue_route(key: str, handler: Handler, catalog: Catalog, consumer_key: str | None) -> Route:
+def _catalogue_route(key: str, handler: Handler, catalog: Callable[[], Catalog], consumer_key: str | None) -> Route:
     async def endpoint(request: Request) -> Response:
         control: SandboxControl = request.app.state.sandbox
         control.counts[key] += 1
@@ -431,7 +431,7 @@ def _catalogue_route(key: str, handler: Handler, catalog: Catalog, consumer_key:
         if not supplied or (consumer_key is not None and supplied != consumer_key):
             return error_response(E_CONSUMER_KEY, "Invalid consumer key")
         try:
-            payload, image_size = handler(catalog, Params(request))
+            payload, image_size = handler(catalog(), Params(request))
         except ApiError as exc:
             return error_response(exc.code, exc.message)
         return _render(request, payload, image_size)
@@ -568,10 +568,9 @@ def svg_image(kind: str, item_id: int, size: int) -> bytes:
     ).encode()
 
 
-def _image_route(catalog: Catalog) -> Route:
-    lookups = {"artist": catalog.artists, "release": catalog.releases}
-
+def _image_route(catalog: Callable[[], Catalog]) -> Route:
     async def image(request: Request) -> Response:
+        lookups = {"artist": catalog().artists, "release": catalog().releases}
         kind = request.path_params["kind"]
         match = _IMAGE_RE.fullmatch(request.path_params["filename"])
         if kind not in lookups or match is None:
@@ -636,9 +635,10 @@ def create_app(consumer_key: str | None = None, *, catalog: Catalog | None = Non
     ``consumer_key=None`` accepts any non-empty ``oauth_consumer_key``;
     otherwise only that exact key. ``consumer_secret`` checks the OAuth 1.0
     signatures of the play log. Each app gets its own ``SandboxControl`` at
-    ``app.state.sandbox``; the catalogue itself is shared process-wide.
+    ``app.state.sandbox``; the catalogue itself is shared process-wide, loaded by the first request that
+    needs it (about 0.25 s of search index: not at the embedding server's start, issue 17.9).
     """
-    cat = catalog if catalog is not None else get_catalog()
+    cat: Callable[[], Catalog] = (lambda: catalog) if catalog is not None else get_catalog
     routes: list[Route] = [Route(f"/{API_VERSION}/status", _status, methods=["GET"])]
     routes += [_catalogue_route(key, handler, cat, consumer_key) for key, handler in CATALOGUE_ENDPOINTS.items()]
     routes += [
@@ -651,7 +651,6 @@ def create_app(consumer_key: str | None = None, *, catalog: Catalog | None = Non
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.sandbox = SandboxControl()
-    app.state.catalog = cat
     return app
 
 

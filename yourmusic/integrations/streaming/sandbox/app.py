@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import orjson
 from starlette.applications import Starlette
@@ -82,11 +84,17 @@ class Stream:
 
 
 class StreamIndex:
-    """Track id <-> stream for every streamable catalog track (computed once per app)."""
+    """Track id <-> stream for every streamable catalog track: computed on first use (the catalog takes
+    about 0.25 s to load: not at the embedding server's start, issue 17.9), then kept."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.by_track: dict[int, Stream] = {}
-        self.by_id: dict[uuid.UUID, Stream] = {}
+    def __init__(self, catalog: Catalog | Callable[[], Catalog]) -> None:
+        self._catalog = catalog
+
+    @cached_property
+    def _maps(self) -> tuple[dict[int, Stream], dict[uuid.UUID, Stream]]:
+        catalog = self._catalog if isinstance(self._catalog, Catalog) else self._catalog()
+        by_track: dict[int, Stream] = {}
+        by_id: dict[uuid.UUID, Stream] = {}
         for track_id, track in catalog.tracks.items():
             if "stream" not in track.usage_types:
                 continue
@@ -94,8 +102,17 @@ class StreamIndex:
             if duration <= 0:
                 continue
             stream = Stream(stream_id_for(track_id), track_id, duration)
-            self.by_track[track_id] = stream
-            self.by_id[stream.id] = stream
+            by_track[track_id] = stream
+            by_id[stream.id] = stream
+        return by_track, by_id
+
+    @property
+    def by_track(self) -> dict[int, Stream]:
+        return self._maps[0]
+
+    @property
+    def by_id(self) -> dict[uuid.UUID, Stream]:
+        return self._maps[1]
 
 
 def _error(status: int, message: str) -> ORJSONResponse:
@@ -108,7 +125,7 @@ def create_app(api_key: str | None = None, signing_secret: str = DEFAULT_SIGNING
 
     `cors_origins` (served alone; `("*",)` for any): players on those origins may fetch segments. Mounted
     in the API (the embedded default) it stays empty: the API's own CORS middleware covers the mount."""
-    index = StreamIndex(catalog if catalog is not None else get_catalog())
+    index = StreamIndex(catalog if catalog is not None else get_catalog)
 
     async def guarded(request: Request, key: str) -> Response | None:
         control: SandboxControl = request.app.state.sandbox

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -126,6 +125,8 @@ class SandboxState:
                 "Content-Type": "application/json",
                 "Stripe-Signature": sign_payload(payload, self.webhook_secret),
             }
+            import aiohttp  # by the first webhook delivery, not at the embedding server's start
+
             try:
                 timeout = aiohttp.ClientTimeout(total=self.delivery_timeout)
                 async with aiohttp.ClientSession(timeout=timeout) as client:
