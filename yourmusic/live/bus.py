@@ -87,8 +87,8 @@ class RedisBus(Bus):
             if self._pubsub is None:
                 self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             channel = self.prefix + topic
+            self._channels.add(channel)  # first: `forget` unsubscribes even a SUBSCRIBE cut short
             await self._pubsub.subscribe(channel)
-            self._channels.add(channel)
             if self._reader is None or self._reader.done():
                 self._reader = asyncio.create_task(self._read(), name="yourmusic-live-redis")
 
