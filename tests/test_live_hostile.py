@@ -188,3 +188,33 @@ async def test_a_watch_cancelled_while_listening_leaves_no_topic_behind():
     finally:
         gate.set()
         await hub.close()
+
+
+async def test_a_hung_redis_does_not_hold_the_write_that_publishes(caplog):
+    """Redis accepting connections but answering nothing (a frozen server): `publish` gives up after
+    RedisBus.PUBLISH_TIMEOUT (logged), so the after-commit step of a write (which holds its database
+    connection, and SQLite's write lock) ends."""
+    from yourmusic.live import events
+    from yourmusic.live.bus import RedisBus
+
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    bus = RedisBus(f"redis://127.0.0.1:{port}/0", f"ym-hung-{uuid.uuid4().hex[:8]}")
+    events.attach(bus)
+    try:
+        started = asyncio.get_running_loop().time()
+        with caplog.at_level(logging.WARNING, logger="yourmusic.live"):
+            await asyncio.wait_for(events.publish(playlist_changed(uuid.uuid4(), uuid.uuid4())), 10)
+        assert asyncio.get_running_loop().time() - started < RedisBus.PUBLISH_TIMEOUT + 1
+        assert any("not published" in r.getMessage() for r in caplog.records)
+    finally:
+        events.detach(bus)
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await bus.close()
