@@ -218,3 +218,37 @@ async def test_a_hung_redis_does_not_hold_the_write_that_publishes(caplog):
             writer.close()
         server.close()
         await bus.close()
+
+
+async def test_subscribe_complete_cycles_on_redis_leave_nothing_behind(app, use_container, api, tenant, caplog):
+    """Hundreds of subscribe/complete pairs on one connection, each `complete` landing at another point of
+    its subscription's start (the Redis SUBSCRIBE, the cache reads on Redis: aiocache's `wait_for` may
+    swallow the cancellation on Python 3.11), then a disconnect: no topic, channel or connection count is
+    left, and nothing is logged as an error."""
+    import redis.asyncio as aioredis
+
+    namespace = f"ym-live-{uuid.uuid4().hex[:8]}"
+    container = use_container(redis_url="redis://127.0.0.1:6379/15", cache_namespace=namespace)
+    token = await _user_token(api, tenant)
+    r = await api.http.post("/api/playlists", json={"playlist_name": "Cycles", "public": False},
+                            headers={"Authorization": f"Bearer {token}"})
+    pid = r.json()["id"]
+    query = "subscription ($id: ID!) { playlistChanged(id: $id) { id } }"
+    ws = await connect(app, token)
+    try:
+        for i in range(300):
+            await ws.subscribe(str(i), query, {"id": pid})
+            await asyncio.sleep(0.0005 * (i % 7))  # the complete lands at varying points of the subscribe
+            await ws.send({"id": str(i), "type": "complete"})
+        with caplog.at_level(logging.WARNING):
+            await ws.quiet(0.5)
+    finally:
+        await ws.__aexit__()
+    await asyncio.sleep(0.2)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert container.live.topics == 0 and _caller_connections(app) == 0
+    client = aioredis.from_url("redis://127.0.0.1:6379/15")
+    try:
+        assert await client.pubsub_channels(f"{namespace}:live:*") == []
+    finally:
+        await client.aclose()

@@ -289,8 +289,14 @@ class LiveTransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def _send_result_stream(self, operation: Operation[Context, None], result_source: Any) -> None:
         """Each result as `next`; a `PreExecutionError` (refused, or the stream ended by an error) as the
-        operation's terminal `error`."""
+        operation's terminal `error`. An operation no longer registered (the client's `complete`, or
+        `_end`) stops here even if the cancellation that ended it was lost: Python 3.11's
+        `asyncio.wait_for` (aiocache's on Redis) can swallow one, and the stream would then wait for
+        events, holding its watcher, for as long as the process lives."""
         async for result in result_source:
+            if self.operations.get(operation.id) is not operation:
+                operation.completed = True  # nothing more is sent for it (its id may be another's now)
+                return
             if isinstance(result, PreExecutionError):
                 await self._handle_pre_execution_error(operation, result)
                 return
