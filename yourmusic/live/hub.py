@@ -111,7 +111,7 @@ class Hub:
             if first:
                 try:
                     await self.bus.listen(topic)
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - whatever the bus raised: the client may retry
                     log.warning("live: listening to %s failed: %s", topic, type(exc).__name__)
                     raise ServiceUnavailable("Live updates are unavailable right now; retry later.") from None
             yield watcher

@@ -36,7 +36,12 @@ from strawberry.types.unset import UNSET
 from yourmusic.context import Context
 from yourmusic.schema.execution import BAD_REQUEST, RequestError, YourMusicSchema
 from yourmusic.schema.persisted import PersistedQueries, not_allowed
-from yourmusic.schema.websocket import LiveOptions, LiveTransportHandler, LiveWebSocketAdapter, origin_allowed
+from yourmusic.schema.websocket import (
+    LiveOptions,
+    LiveTransportHandler,
+    LiveWebSocketAdapter,
+    origin_allowed,
+)
 from yourmusic.webui import graphiql_html
 
 _QUERIES = frozenset({OperationType.QUERY})  # GraphQL over HTTP: a mutation over GET is a 405
