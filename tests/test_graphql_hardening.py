@@ -74,6 +74,23 @@ async def test_the_document_cache_keeps_the_verdict(app):
     assert await documents.validate(await documents.parse(HEARTBEAT)) == [] and documents.valid(HEARTBEAT)
 
 
+async def test_the_document_cache_is_bounded_by_text_size(app):
+    """Padded documents (valid, near the body limit) do not pin a document cache's worth of text: the
+    cache keeps at most `max_chars` characters in all, dropping the least recently used."""
+    from yourmusic.schema.execution import DocumentCache
+
+    view = next(r.app for r in app.routes if getattr(r, "path", None) == "/graphql")
+    documents = DocumentCache(view.schema.documents.schema, view.schema.documents.limits, max_chars=100_000)
+    padded = [f"{{ heartbeat }}{' ' * 30_000}#{n}" for n in range(10)]
+    for query in padded:
+        assert (await documents.parse(query)).node is not None
+    kept = [q for q in padded if documents._cached(q) is not None]
+    assert kept == padded[-3:]  # 3 x 30 kB fit in 100 kB, the newest ones
+    assert documents._chars == sum(map(len, kept)) <= documents.max_chars
+    assert (await documents.parse("{ heartbeat }" + " " * 200_000)).node is not None  # over the whole budget:
+    assert documents._chars == sum(map(len, kept))  # parsed, not kept
+
+
 async def test_limits_are_settings(api, app_with, tenant):
     http = app_with(graphql_max_depth=2, graphql_max_aliases=1, graphql_max_cost=0, graphql_max_tokens=0)
     q = '{ track(id: "1") { release { title } } }'

@@ -65,7 +65,12 @@ class WebSocket:
                 await self._task
 
     async def send(self, message: dict[str, Any]) -> None:
-        await self._to_app.put({"type": "websocket.receive", "text": json.dumps(message)})
+        await self.send_raw(json.dumps(message))
+
+    async def send_raw(self, frame: str | bytes) -> None:
+        """One frame as it is: text (a str) or binary (bytes)."""
+        await self._to_app.put({"type": "websocket.receive", **({"text": frame} if isinstance(frame, str)
+                                                                 else {"bytes": frame})})
 
     async def receive(self, timeout: float = 5.0) -> dict[str, Any]:
         """The next message from the server; Closed when it closed the connection."""

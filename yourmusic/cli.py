@@ -135,6 +135,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,  # the app writes its own access line (request id, tenant, principal, duration)
         timeout_graceful_shutdown=settings.shutdown_timeout,  # in-flight requests finish on SIGTERM
         proxy_headers=False,
+        # A WebSocket message is held whole before the app sees it: bound it like an HTTP body (uvicorn's
+        # default is 16 MiB); the app checks again (schema/websocket.py) under any other server.
+        ws_max_size=settings.max_body_bytes if settings.max_body_bytes > 0 else 16 * 1024 * 1024,
     )
     return 0
 

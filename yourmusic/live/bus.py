@@ -66,6 +66,8 @@ class RedisBus(Bus):
     """Redis pub/sub delivery (see the module docstring). `url`: REDIS_URL; `namespace`: CACHE_NAMESPACE
     (instances sharing one Redis and namespace see each other's events)."""
 
+    PUBLISH_TIMEOUT = 1.0  # seconds; a frozen Redis otherwise holds each write for redis-py's 5 s
+
     def __init__(self, url: str, namespace: str, *, client_factory: Callable[[str], Any] | None = None) -> None:
         super().__init__()
         import redis.asyncio as aioredis
@@ -80,15 +82,17 @@ class RedisBus(Bus):
         self._channels: set[str] = set()
 
     async def publish(self, event: Event) -> None:
-        await self._client.publish(self.prefix + event.topic, b"")
+        """One PUBLISH, given up after PUBLISH_TIMEOUT seconds (asyncio.TimeoutError): it runs in the
+        after-commit step of a write, which still holds its database connection (and SQLite's write lock)."""
+        await asyncio.wait_for(self._client.publish(self.prefix + event.topic, b""), self.PUBLISH_TIMEOUT)
 
     async def listen(self, topic: str) -> None:
         async with self._lock:
             if self._pubsub is None:
                 self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             channel = self.prefix + topic
+            self._channels.add(channel)  # first: `forget` unsubscribes even a SUBSCRIBE cut short
             await self._pubsub.subscribe(channel)
-            self._channels.add(channel)
             if self._reader is None or self._reader.done():
                 self._reader = asyncio.create_task(self._read(), name="yourmusic-live-redis")
 

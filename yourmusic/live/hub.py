@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
+from yourmusic.errors import ServiceUnavailable
 from yourmusic.live import events
 from yourmusic.live.bus import Bus
 from yourmusic.live.connections import ConnectionCounts
@@ -96,15 +97,23 @@ class Hub:
 
     @contextlib.asynccontextmanager
     async def watch(self, event: Event) -> AsyncIterator[Watcher]:
-        """A watcher of `event`'s topic for the duration of the block."""
+        """A watcher of `event`'s topic for the duration of the block. Raises ServiceUnavailable when the
+        bus cannot listen (Redis away); a failed or cancelled first `listen` leaves no topic behind, so
+        the next watcher listens again."""
         topic = event.topic
         watcher = Watcher()
         feed = self._feeds.get(topic)
+        first = feed is None
         if feed is None:
             feed = self._feeds[topic] = _Feed(event)
-            await self.bus.listen(topic)
         feed.watchers.add(watcher)
         try:
+            if first:
+                try:
+                    await self.bus.listen(topic)
+                except Exception as exc:  # noqa: BLE001 - whatever the bus raised: the client may retry
+                    log.warning("live: listening to %s failed: %s", topic, type(exc).__name__)
+                    raise ServiceUnavailable("Live updates are unavailable right now; retry later.") from None
             yield watcher
         finally:
             feed.watchers.discard(watcher)

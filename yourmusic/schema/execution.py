@@ -121,8 +121,9 @@ class Document:
 
 
 class DocumentCache:
-    """Documents by their text, parsed and validated once (LRU of `size`); failing documents over
-    64 KiB are not kept. The only GraphQL document cache of the process.
+    """Documents by their text, parsed and validated once (LRU of `size` documents and of `max_chars`
+    characters of text in all, so padded 1 MB documents cannot pin hundreds of MB per worker); failing
+    documents over 64 KiB are not kept. The only GraphQL document cache of the process.
 
     A new document longer than OFF_LOOP_LENGTH characters is parsed and validated on a worker thread
     (`parse` / `validate`): the work is bounded by the limits, but a client sending large new documents
@@ -133,10 +134,12 @@ class DocumentCache:
     MAX_FAILING_LENGTH = 65_536
     OFF_LOOP_LENGTH = 4_096
 
-    def __init__(self, schema: Any, limits: QueryLimits, size: int = 512) -> None:
+    def __init__(self, schema: Any, limits: QueryLimits, size: int = 512, max_chars: int = 8 << 20) -> None:
         self.schema = schema  # graphql-core's GraphQLSchema
         self.limits = limits
         self.size = size
+        self.max_chars = max_chars
+        self._chars = 0  # the length of the kept documents' text, in all
         self._entries: OrderedDict[str, Document] = OrderedDict()
 
     def _cached(self, query: str) -> Document | None:
@@ -153,10 +156,14 @@ class DocumentCache:
             return Document(None, error)
 
     def _keep(self, query: str, entry: Document) -> None:
+        if len(query) > self.max_chars or query in self._entries:
+            return
         if entry.node is not None or len(query) <= self.MAX_FAILING_LENGTH:
             self._entries[query] = entry
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self._chars += len(query)
+            while len(self._entries) > self.size or self._chars > self.max_chars:
+                dropped, _ = self._entries.popitem(last=False)
+                self._chars -= len(dropped)
 
     async def parse(self, query: str) -> Document:
         """The cached entry of `query`; a large new one is parsed on a worker thread."""

@@ -25,10 +25,9 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -37,7 +36,12 @@ from strawberry.types.unset import UNSET
 from yourmusic.context import Context
 from yourmusic.schema.execution import BAD_REQUEST, RequestError, YourMusicSchema
 from yourmusic.schema.persisted import PersistedQueries, not_allowed
-from yourmusic.schema.websocket import LiveOptions, LiveTransportHandler, origin_allowed
+from yourmusic.schema.websocket import (
+    LiveOptions,
+    LiveTransportHandler,
+    LiveWebSocketAdapter,
+    origin_allowed,
+)
 from yourmusic.webui import graphiql_html
 
 _QUERIES = frozenset({OperationType.QUERY})  # GraphQL over HTTP: a mutation over GET is a 405
@@ -56,26 +60,13 @@ def _refused(error: RequestError) -> GraphQLRequest:
     return GraphQLRequest(query=None, variables=None, operation_name=None, extensions=None, error=error)
 
 
-class TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """Sends each graphql-transport-ws message as a TEXT frame. Strawberry sends bytes as binary frames and
-    `encode_json` (orjson) gives bytes; browsers hand binary frames to scripts as Blobs, which graphql-ws
-    and GraphiQL cannot parse (the protocol's messages are JSON text; the server reads text only too)."""
-
-    async def send_json(self, message: Any) -> None:
-        encoded = self.view.encode_json(message)
-        try:
-            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
-
-
 class GraphQLView(GraphQL):
     """Strawberry's ASGI view with our Context, orjson, our GraphiQL page, persisted queries and
     request errors answered by the schema (see the module docstring)."""
 
     schema: YourMusicSchema
     graphql_transport_ws_handler_class = LiveTransportHandler  # type: ignore[assignment]
-    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = LiveWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(self, schema: YourMusicSchema, *, graphql_ide: str | None = "graphiql",
                  persisted: PersistedQueries | None = None, live: LiveOptions | None = None,
@@ -192,7 +183,7 @@ class GraphQLView(GraphQL):
         error, query, extensions, digest = request_data.error, request_data.query, request_data.extensions, None
         if error is None:
             try:
-                query, extensions, digest = await self._persisted(request, query, extensions)
+                query, extensions, digest = await self.resolve_persisted(request, query, extensions)
             except RequestError as exc:
                 error = exc
         result = await self.schema.execute(
@@ -205,9 +196,10 @@ class GraphQLView(GraphQL):
             await self.persisted.store(request.app.state.container.cache, digest, query)  # APQ registration
         return result
 
-    async def _persisted(self, request: Request, query: str | None,
-                         extensions: dict[str, Any] | None) -> tuple[str | None, dict[str, Any] | None, str | None]:
-        """The document to run (APQ / allow-list), the extensions left, and the hash to register it under."""
+    async def resolve_persisted(self, request: Request | WebSocket, query: str | None, extensions: dict[str, Any] | None
+                                ) -> tuple[str | None, dict[str, Any] | None, str | None]:
+        """The document to run (APQ / allow-list), the extensions left, and the hash to register it under.
+        Raises RequestError (PERSISTED_QUERY_*). HTTP and WebSocket operations alike (schema/websocket.py)."""
         persisted = PersistedQueries.requested(extensions)
         if persisted is None and not self.persisted.only_listed:
             return query, extensions, None
