@@ -41,19 +41,21 @@ async def _fill(pid: str, track_ids: list[str]) -> None:
     """Entries written as rows (a catalog track removed since it was added cannot be added through the
     API), with times that have and have not microseconds."""
     base = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-    rows = [PlaylistTrack(id=uuid.uuid4(), playlist_id=pid, track_id=t, position=n,
+    rows = [PlaylistTrack(id=uuid.uuid4(), playlist_id=pid, track_id=t, rank=n * svc.GAP,
                           created_at=base + timedelta(seconds=n, microseconds=(n % 3) * 12_345),
                           updated_at=base + timedelta(minutes=n))
             for n, t in enumerate(track_ids, start=1)]
     await insert_all(rows)
-    await Playlist.filter(id=pid).update(track_count=len(rows))
+    await Playlist.filter(id=pid).update(track_count=len(rows), rank_end=len(rows) * svc.GAP)
 
 
 async def _one_piece(app: Any, pid: str, with_playlist: bool) -> bytes:
     """The answer as it was built before streaming (main at 7e781be): every entry an ORM object dumped
     through PlaylistTrackOut, its catalog track through the TrackById loader, one orjson body."""
     ctx = Context(request=None, container=app.state.container)  # type: ignore[arg-type]
-    entries = await PlaylistTrack.filter(playlist_id=pid).order_by("position")
+    entries = await PlaylistTrack.filter(playlist_id=pid).order_by("rank")
+    for n, entry in enumerate(entries, start=1):
+        entry.position = n
     loaded = [await _load(ctx, e.track_id) for e in entries]
     tracks = await add_stream_ids(ctx, loaded)
     listed = []
@@ -222,7 +224,7 @@ async def test_edit_during_a_long_read_cuts_the_answer(api: Api, tenant: TenantH
         nonlocal calls
         calls += 1
         if calls == 2:  # the first chunk has gone out: the owner moves the last entry to the top
-            last = await PlaylistTrack.get(playlist_id=pid, position=5)
+            last = await PlaylistTrack.get(playlist_id=pid, rank=5 * svc.GAP)
             await svc.move_track(await Playlist.get(id=pid), last.id, 1)
         return await real(ctx, chunk)
 
