@@ -11,13 +11,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import asyncpg
 import pytest
 
 from tests.api import Api, TenantHandle, bearer
-from tests.conftest import BACKEND, PG_ADMIN_URL
+from tests.conftest import BACKEND
+from tests.migration_db import execute, fetch, migrate, scratch_database
 from tests.statements import flat, sent_statements
-from tests.test_playlist_search import _migrate
 from yourmusic.bulk import insert_all
 from yourmusic.models import Playlist, PlaylistTrack
 from yourmusic.services import playlists as svc
@@ -213,13 +212,6 @@ async def test_pages_number_from_rank_order(api: Api, tenant: TenantHandle, http
 async def test_migration_ranks_existing_entries(tmp_path: Any) -> None:
     """Entries written before migration 0011 keep their order: rank = position * 2^32, `rank_end` the
     highest, the index on (playlist_id, rank), no `position` column."""
-    if BACKEND == "postgres":
-        db = f"yourmusic_mig_{uuid.uuid4().hex[:10]}"
-        admin = await asyncpg.connect(PG_ADMIN_URL)
-        await admin.execute(f'CREATE DATABASE "{db}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db
-    else:
-        url = f"sqlite://{tmp_path / 'migrate.sqlite3'}"
     tenant, user, full, empty = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     at, no = "'2024-01-01 00:00:00+00:00'", "false" if BACKEND == "postgres" else "0"
     entries = [(uuid.uuid4(), t, p) for p, t in ((2, "b"), (1, "a"), (3, "c"))]
@@ -233,51 +225,25 @@ async def test_migration_ranks_existing_entries(tmp_path: Any) -> None:
         *[f"INSERT INTO playlist_tracks (id, playlist_id, track_id, position, created_at, updated_at)"
           f" VALUES ('{e}', '{full}', '{t}', {p}, {at}, {at})" for e, t, p in entries],
     ]
-    try:
-        _migrate(url, "models.0010_playlist_search")
+    async with scratch_database(tmp_path) as url:
+        migrate(url, "models.0010_playlist_search")
+        await execute(url, statements)
+        migrate(url)
+        ranks = await fetch(url, "SELECT track_id, rank FROM playlist_tracks ORDER BY rank")
+        ends = {str(pid): end for pid, end in await fetch(url, "SELECT id, rank_end FROM playlists")}
         if BACKEND == "postgres":
-            con = await asyncpg.connect(url)
-            try:
-                for sql in statements:
-                    await con.execute(sql)
-            finally:
-                await con.close()
-            _migrate(url)
-            con = await asyncpg.connect(url)
-            try:
-                ranks = [tuple(r) for r in await con.fetch(
-                    "SELECT track_id, rank FROM playlist_tracks ORDER BY rank")]
-                ends = {str(r["id"]): r["rank_end"] for r in await con.fetch("SELECT id, rank_end FROM playlists")}
-                columns = {r["column_name"] for r in await con.fetch(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'playlist_tracks'")}
-                indexes = [r["indexdef"] for r in await con.fetch(
-                    "SELECT indexdef FROM pg_indexes WHERE tablename = 'playlist_tracks'")]
-            finally:
-                await con.close()
+            columns = {r[0] for r in await fetch(
+                url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'playlist_tracks'")}
+            indexes = [r[0] for r in await fetch(url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'playlist_tracks'")]
         else:
-            import sqlite3
-            con = sqlite3.connect(url[len("sqlite://"):])
-            for sql in statements:
-                con.execute(sql)
-            con.commit()
-            con.close()
-            _migrate(url)
-            con = sqlite3.connect(url[len("sqlite://"):])
-            ranks = con.execute("SELECT track_id, rank FROM playlist_tracks ORDER BY rank").fetchall()
-            ends = dict(con.execute("SELECT id, rank_end FROM playlists").fetchall())
-            columns = {r[1] for r in con.execute("PRAGMA table_info(playlist_tracks)")}
-            indexes = [r[0] for r in con.execute("SELECT sql FROM sqlite_master WHERE tbl_name = 'playlist_tracks' "
-                                                  "AND type = 'index' AND sql IS NOT NULL")]
-            con.close()
-        assert ranks == [("a", 1 << 32), ("b", 2 << 32), ("c", 3 << 32)]
-        assert ends == {str(full): 3 << 32, str(empty): 0}
-        assert "position" not in columns and "rank" in columns
-        assert [i for i in indexes if "(playlist_id, rank)" in i.replace('"', "").replace("`", "")], indexes
-        assert not [i for i in indexes if "position" in i], indexes
-    finally:
-        if BACKEND == "postgres":
-            await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            await admin.close()
+            columns = {r[1] for r in await fetch(url, "PRAGMA table_info(playlist_tracks)")}
+            indexes = [r[0] for r in await fetch(url, "SELECT sql FROM sqlite_master WHERE tbl_name = 'playlist_tracks' "
+                                                      "AND type = 'index' AND sql IS NOT NULL")]
+    assert ranks == [("a", 1 << 32), ("b", 2 << 32), ("c", 3 << 32)]
+    assert ends == {str(full): 3 << 32, str(empty): 0}
+    assert "position" not in columns and "rank" in columns
+    assert [i for i in indexes if "(playlist_id, rank)" in i.replace('"', "").replace("`", "")], indexes
+    assert not [i for i in indexes if "position" in i], indexes
 
 
 async def test_random_moves_with_a_small_gap(api: Api, tenant: TenantHandle, http: Any, upstream: Any,

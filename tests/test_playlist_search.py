@@ -6,9 +6,6 @@ substring of the name's fold, which is stored with the name (`playlists.search_n
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import unicodedata
 import uuid
 from typing import Any
@@ -17,7 +14,8 @@ import asyncpg
 import pytest
 
 from tests.api import Api, TenantHandle, bearer
-from tests.conftest import BACKEND, PG_ADMIN_URL
+from tests.conftest import BACKEND
+from tests.migration_db import execute, fetch, migrate, scratch_database
 from tests.statements import sent_statements
 from yourmusic.models import Playlist
 from yourmusic.services.textsearch import fold
@@ -87,79 +85,27 @@ async def test_search_name_follows_create_and_rename(api: Api, tenant: TenantHan
     assert await _search(http, auth, "ca va") == ["Ça va"]
 
 
-_MIGRATE = """
-import asyncio, sys
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate
-from yourmusic.db import tortoise_config
-async def main():
-    await migrate(config=tortoise_config(sys.argv[1]), target=sys.argv[2] if len(sys.argv) > 2 else None)
-    await Tortoise.close_connections()
-asyncio.run(main())
-"""
-
-
-def _migrate(url: str, target: str | None = None) -> None:
-    subprocess.run([sys.executable, "-c", _MIGRATE, url, *([target] if target else [])], check=True,
-                   env={**os.environ}, capture_output=True, timeout=120)
-
-
 async def test_migration_fills_existing_rows(tmp_path: Any) -> None:
     """Rows written before migration 0010 get their folded names (and PostgreSQL its trigram index)."""
     names = ["Café", "ÉLAN", "Cafe\u0301 two", "plain"]
-    if BACKEND == "postgres":
-        db = f"yourmusic_mig_{uuid.uuid4().hex[:10]}"
-        admin = await asyncpg.connect(PG_ADMIN_URL)
-        await admin.execute(f'CREATE DATABASE "{db}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db
-    else:
-        url = f"sqlite://{tmp_path / 'migrate.sqlite3'}"
-    try:
-        _migrate(url, "models.0008_list_indexes")
+    async with scratch_database(tmp_path) as url:
+        migrate(url, "models.0008_list_indexes")
         tenant, user, at = uuid.uuid4(), uuid.uuid4(), "'2024-01-01 00:00:00+00:00'"
         no = "false" if BACKEND == "postgres" else "0"
-        statements = [  # literals: the values are ours, and both databases read these spellings
+        await execute(url, [  # literals: the values are ours, and both databases read these spellings
             f"INSERT INTO tenants (id, slug, name, created_at, updated_at) VALUES ('{tenant}', 'mig', 'mig', {at}, {at})",
-            f"INSERT INTO users (id, tenant_id, email, email_key, first_name, last_name, date_of_birth, status,"
-            f" created_at, updated_at) VALUES ('{user}', '{tenant}', 'a@b.c', 'a@b.c', 'A', 'B', '1990-01-01',"
-            f" 'UNSUBSCRIBED', {at}, {at})",
+            (f"INSERT INTO users (id, tenant_id, email, email_key, first_name, last_name, date_of_birth, status,"
+             f" created_at, updated_at) VALUES ('{user}', '{tenant}', 'a@b.c', 'a@b.c', 'A', 'B', '1990-01-01',"
+             f" 'UNSUBSCRIBED', {at}, {at})"),
             *[f"INSERT INTO playlists (id, tenant_id, user_id, name, public, track_count, created_at, updated_at)"
               f" VALUES ('{uuid.uuid4()}', '{tenant}', '{user}', '{name}', {no}, 0, {at}, {at})" for name in names],
-        ]
+        ])
+        migrate(url)
+        got = dict(await fetch(url, "SELECT name, search_name FROM playlists"))
         if BACKEND == "postgres":
-            con = await asyncpg.connect(url)
-            try:
-                for sql in statements:
-                    await con.execute(sql)
-            finally:
-                await con.close()
-        else:
-            import sqlite3
-            con = sqlite3.connect(url[len("sqlite://"):])
-            for sql in statements:
-                con.execute(sql)
-            con.commit()
-            con.close()
-        _migrate(url)
-        if BACKEND == "postgres":
-            con = await asyncpg.connect(url)
-            try:
-                got = {r["name"]: r["search_name"] for r in await con.fetch("SELECT name, search_name FROM playlists")}
-                index = await con.fetchval("SELECT indexdef FROM pg_indexes WHERE indexname = "
-                                           "'playlists_search_name_trgm'")
-            finally:
-                await con.close()
-            assert index is not None and "gin_trgm_ops" in index, index
-        else:
-            import sqlite3
-            con = sqlite3.connect(url[len("sqlite://"):])
-            got = dict(con.execute("SELECT name, search_name FROM playlists").fetchall())
-            con.close()
+            index = await fetch(url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'playlists_search_name_trgm'")
+            assert index and "gin_trgm_ops" in index[0][0], index
         assert got == {"Café": "cafe", "ÉLAN": "elan", "Cafe\u0301 two": "cafe two", "plain": "plain"}
-    finally:
-        if BACKEND == "postgres":
-            await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            await admin.close()
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's trigram index")
