@@ -189,27 +189,37 @@ async def test_aggregator_failure_before_the_first_byte(api: Api, tenant: Tenant
     assert r.status_code == 200 and len(r.json()["tracks"]) == size
 
 
+def _on_second_chunk(monkeypatch: pytest.MonkeyPatch, action: Any) -> list[int]:
+    """Runs `action()` as the second chunk is built (the status and the first chunk have gone out);
+    returns the count of chunks built so far, as a one-item list."""
+    real = playlist_resolvers._with_tracks
+    calls = [0]
+
+    async def hooked(ctx: Context, chunk: list[svc.EntryRow]) -> Any:
+        calls[0] += 1
+        if calls[0] == 2:
+            await action()
+        return await real(ctx, chunk)
+
+    monkeypatch.setattr(playlist_resolvers, "_with_tracks", hooked)
+    return calls
+
+
 async def test_failure_mid_stream_cuts_the_answer(api: Api, tenant: TenantHandle, upstream: Any,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(svc, "ENTRY_CHUNK", 2)
     auth, pid = await _owner(api, tenant)
     await _fill(pid, ["1", "2", "3", "4", "5"])
-    real = playlist_resolvers._with_tracks
-    calls = 0
 
-    async def failing_later(ctx: Context, chunk: list[svc.EntryRow]) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("the cache and the aggregator went away")
-        return await real(ctx, chunk)
+    async def fail() -> None:
+        raise RuntimeError("the cache and the aggregator went away")
 
-    monkeypatch.setattr(playlist_resolvers, "_with_tracks", failing_later)
+    calls = _on_second_chunk(monkeypatch, fail)
     # The status and the first chunk have gone out: the error breaks the transfer (the server closes the
     # connection without the final chunk), it is never a complete-looking answer.
     with pytest.raises(RuntimeError):
         await api.http.get(f"/api/playlists/{pid}?with=tracks", headers=auth)
-    assert calls == 2
+    assert calls == [2]
 
 
 async def test_edit_during_a_long_read_cuts_the_answer(api: Api, tenant: TenantHandle, upstream: Any,
@@ -218,17 +228,12 @@ async def test_edit_during_a_long_read_cuts_the_answer(api: Api, tenant: TenantH
     auth, pid = await _owner(api, tenant)
     await _fill(pid, ["1", "2", "3", "4", "5"])
     real = playlist_resolvers._with_tracks
-    calls = 0
 
-    async def moving_meanwhile(ctx: Context, chunk: list[svc.EntryRow]) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 2:  # the first chunk has gone out: the owner moves the last entry to the top
-            last = await PlaylistTrack.get(playlist_id=pid, rank=5 * svc.GAP)
-            await svc.move_track(await Playlist.get(id=pid), last.id, 1)
-        return await real(ctx, chunk)
+    async def move_last_to_top() -> None:  # the owner edits the list while it is being sent
+        last = await PlaylistTrack.get(playlist_id=pid, rank=5 * svc.GAP)
+        await svc.move_track(await Playlist.get(id=pid), last.id, 1)
 
-    monkeypatch.setattr(playlist_resolvers, "_with_tracks", moving_meanwhile)
+    _on_second_chunk(monkeypatch, move_last_to_top)
     with pytest.raises(svc.EntriesChanged):  # chunks 1 2 | 3 4 | then 4 again: "4" twice, "5" missing
         await api.http.get(f"/api/playlists/{pid}?with=tracks", headers=auth)
     monkeypatch.setattr(playlist_resolvers, "_with_tracks", real)
