@@ -8,19 +8,11 @@
 // 4. /docs/try: Swagger UI (vendored) renders the document; GET /api/heartbeat is executed from the page and
 //    its 200 answer read back.
 // Screenshots: $ARTIFACTS/{landing,graphiql,docs,docs-operation,tryit}.png. Exit code 0 only when everything held.
-import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { artifacts, base, check, freshArtifact } from "./harness.mjs";
 
-const base = (process.env.BASE_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
-const artifacts = process.env.ARTIFACTS || "artifacts";
-mkdirSync(artifacts, { recursive: true });
-rmSync(join(artifacts, "failure.png"), { force: true });
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok - ${message}`);
-}
+freshArtifact("failure.png");
 
 const browser = await launchChromium();
 let failed = false;

@@ -14,38 +14,18 @@
 //    title, each within 5 s (the time from the REST call's start to the page showing it is printed).
 // 4. The stop button ends the subscription: a `complete` frame is sent and the WebSocket closes.
 // Screenshot: $ARTIFACTS/graphiql-live.png. Exit code 0 only when everything held.
-import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium } from "./chromium.mjs";
+import { artifacts, base, call, check, freshArtifact } from "./harness.mjs";
 
-const base = (process.env.BASE_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
 const client = JSON.parse(process.env.CLIENT || "null");
-const artifacts = process.env.ARTIFACTS || "artifacts";
 if (!client) {
   console.error("usage: BASE_URL=... CLIENT='{client_id, client_secret}' node live.mjs");
   process.exit(2);
 }
-mkdirSync(artifacts, { recursive: true });
-rmSync(join(artifacts, "live-failure.png"), { force: true });
+freshArtifact("live-failure.png");
 
-const started = Date.now();
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok - ${message} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
-}
 
-/** JSON call to the API from Node (no browser); returns {status, body}. */
-async function call(method, path, body, token) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, body: parsed };
-}
 
 const browser = await launchChromium();
 let failed = false;

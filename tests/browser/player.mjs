@@ -18,31 +18,23 @@
 //    screenshot $ARTIFACTS/player-foreign.png. Exit code 0 only when everything held.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "./chromium.mjs";
+import { artifacts, base, call, check, freshArtifact, started } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const base = (process.env.BASE_URL || "http://127.0.0.1:8000").replace(/\/$/, "");
 const pagePort = Number(process.env.PAGE_PORT);
 const foreignPort = Number(process.env.FOREIGN_PORT);
 const client = JSON.parse(process.env.CLIENT || "null");
-const artifacts = process.env.ARTIFACTS || "artifacts";
 if (!pagePort || !foreignPort || !client) {
   console.error("usage: BASE_URL=... PAGE_PORT=... FOREIGN_PORT=... CLIENT='{client_id, client_secret}' node player.mjs");
   process.exit(2);
 }
 const pageOrigin = `http://127.0.0.1:${pagePort}`;
 const foreignOrigin = `http://127.0.0.1:${foreignPort}`;
-mkdirSync(artifacts, { recursive: true });
-rmSync(join(artifacts, "player-failure.png"), { force: true });
+freshArtifact("player-failure.png");
 
-const started = Date.now();
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-  console.log(`ok - ${message} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
-}
 
 // ---------------------------------------------------------------- the front-end's origins (static files)
 const FILES = {
@@ -73,18 +65,6 @@ function serveStatic(port) {
 }
 
 // ---------------------------------------------------------------- the tenant's backend (server to server)
-/** JSON call to the API from Node (no browser, no CORS); returns {status, body}. */
-async function call(method, path, body, token) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed = text;
-  try { parsed = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, body: parsed };
-}
 
 async function backendGraphql(query, variables, token) {
   const { status, body } = await call("POST", "/graphql", { query, variables }, token);
