@@ -46,6 +46,7 @@ from _harness import http_json, serve  # noqa: E402
 
 ENTRIES = 10_000
 DISTINCT = 3_000  # catalog tracks 1..3000 (the sandbox catalog has 3,503)
+GAP = 1 << 32  # services.playlists.GAP: entries ranked as appends and renumbering leave them
 SLUG = "big-playlist"
 SMALL_TRACK = "5"
 TENANT = uuid.UUID(int=0x17_6)
@@ -62,12 +63,13 @@ LOAD = (
                            created_at, updated_at)
         VALUES ($1, $2, 'big@example.com', 'big@example.com', 'Big', 'List', date '1990-01-01', 'UNSUBSCRIBED',
                 now(), now())""", (USER, TENANT)),
-    ("""INSERT INTO playlists (id, tenant_id, user_id, name, public, track_count, created_at, updated_at)
-        VALUES ($1, $2, $3, 'Ten thousand', false, $4, now(), now())""", (PLAYLIST, TENANT, USER, ENTRIES)),
-    ("""INSERT INTO playlist_tracks (id, playlist_id, track_id, position, created_at, updated_at)
-        SELECT md5('entry:' || g)::uuid, $1, ((g % $3::int) + 1)::text, g,
+    ("""INSERT INTO playlists (id, tenant_id, user_id, name, public, track_count, rank_end, created_at, updated_at)
+        VALUES ($1, $2, $3, 'Ten thousand', false, $4::int, $4::int * $5::bigint, now(), now())""",
+     (PLAYLIST, TENANT, USER, ENTRIES, GAP)),
+    ("""INSERT INTO playlist_tracks (id, playlist_id, track_id, rank, created_at, updated_at)
+        SELECT md5('entry:' || g)::uuid, $1, ((g % $3::int) + 1)::text, g * $4::bigint,
                timestamptz '2025-01-01 00:00:00+00' + g * interval '1.5 second', now()
-        FROM generate_series(1, $2::int) AS g""", (PLAYLIST, ENTRIES, DISTINCT)),
+        FROM generate_series(1, $2::int) AS g""", (PLAYLIST, ENTRIES, DISTINCT, GAP)),
 )
 
 
