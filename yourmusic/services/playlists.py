@@ -307,15 +307,30 @@ async def _touch(playlist: Playlist, count: int, rank_end: int | None = None) ->
     await playlist.save(update_fields=["track_count", "rank_end", "updated_at"])
 
 
+async def _renumber(playlist: Playlist, low: int, step: int, first: int, last: int, spot: int,
+                    skip: uuid.UUID) -> None:
+    """Gives the entries ranked `first`..`last` (the entry `skip` left out) the ranks low + step * n, n = 1,
+    2, ... in their order, one more past `spot` (the slot a moved entry takes): one UPDATE (ROW_NUMBER()
+    over the range, SQLite >= 3.33 and PostgreSQL)."""
+    db = PlaylistTrack._choose_db(for_write=True)
+    pg = db.capabilities.dialect == "postgres"
+    mark = ([f"${i}::{t}" for i, t in enumerate(("bigint",) * 3 + ("uuid", "bigint", "bigint", "uuid"), start=1)]
+            if pg else ["?"] * 7)
+    await db.execute_query(
+        f'UPDATE "playlist_tracks" SET "rank" = {mark[0]} + {mark[1]} * (v.n + CASE WHEN v."rank" > {mark[2]} '
+        f'THEN 1 ELSE 0 END) FROM (SELECT "id", "rank", ROW_NUMBER() OVER (ORDER BY "rank") AS n '
+        f'FROM "playlist_tracks" WHERE "playlist_id" = {mark[3]} AND "rank" BETWEEN {mark[4]} AND {mark[5]} '
+        f'AND "id" <> {mark[6]}) AS v WHERE "playlist_tracks"."id" = v."id"',
+        [low, step, spot, str(playlist.id), first, last, str(skip)])
+
+
+_NO_ENTRY = uuid.UUID(int=0)  # `_renumber`'s `skip` when every entry is renumbered (no entry has the nil UUID)
+
+
 async def _rebalance(playlist: Playlist) -> int:
     """Renumbers the locked playlist's entries GAP, 2 GAP, ... in their order (one UPDATE, every entry:
     the rare case) and returns the new `rank_end`. Runs when an append's rank would pass RANK_LIMIT."""
-    db = PlaylistTrack._choose_db(for_write=True)
-    mark = "$1" if db.capabilities.dialect == "postgres" else "?"
-    await db.execute_query(
-        f'UPDATE "playlist_tracks" SET "rank" = v.n * {GAP} FROM (SELECT "id", ROW_NUMBER() OVER (ORDER BY "rank") '
-        f'AS n FROM "playlist_tracks" WHERE "playlist_id" = {mark}) AS v WHERE "playlist_tracks"."id" = v."id"',
-        [str(playlist.id)])
+    await _renumber(playlist, 0, GAP, -RANK_LIMIT, RANK_LIMIT, RANK_LIMIT, _NO_ENTRY)
     playlist.rank_end = playlist.track_count * GAP
     return playlist.rank_end
 
@@ -426,8 +441,8 @@ async def _respread(playlist: Playlist, entry: PlaylistTrack, before: int | None
     least `min_spacing(l)` between the k + 1 ranks it must hold; a side with no entry beyond the window
     (the list's start or end) is bounded at max(GAP, min_spacing(l)) per rank away from the other bound,
     within +-RANK_LIMIT, so a window that reaches an end always fits. Both ends reached: the whole
-    playlist, GAP, 2 GAP, ... The window's entries are rewritten in one UPDATE (ROW_NUMBER over the
-    window's rank range); the caller writes the moved entry. Writes k rows, k = 2 in most cases."""
+    playlist, GAP, 2 GAP, ... The window's entries are rewritten in one UPDATE (`_renumber`); the caller
+    writes the moved entry. Writes k rows, k = 2 in most cases."""
     level, left, right = 0, [], []
     left_all, right_all = before is None, after is None  # every entry on that side read
     while True:
@@ -459,16 +474,7 @@ async def _respread(playlist: Playlist, entry: PlaylistTrack, before: int | None
     first = inside_left[-1] if inside_left else inside_right[0]
     last = inside_right[-1] if inside_right else inside_left[0]
     spot = before if before is not None else first - 1  # window entries ranked above it follow the moved one
-    db = PlaylistTrack._choose_db(for_write=True)
-    pg = db.capabilities.dialect == "postgres"
-    mark = ([f"${i}::{t}" for i, t in enumerate(("bigint",) * 3 + ("uuid", "bigint", "bigint", "uuid"), start=1)]
-            if pg else ["?"] * 7)
-    await db.execute_query(
-        f'UPDATE "playlist_tracks" SET "rank" = {mark[0]} + {mark[1]} * (v.n + CASE WHEN v."rank" > {mark[2]} '
-        f'THEN 1 ELSE 0 END) FROM (SELECT "id", "rank", ROW_NUMBER() OVER (ORDER BY "rank") AS n '
-        f'FROM "playlist_tracks" WHERE "playlist_id" = {mark[3]} AND "rank" BETWEEN {mark[4]} AND {mark[5]} '
-        f'AND "id" <> {mark[6]}) AS v WHERE "playlist_tracks"."id" = v."id"',
-        [low, step, spot, str(playlist.id), first, last, str(entry.id)])
+    await _renumber(playlist, low, step, first, last, spot, entry.id)
     return low + step * (len(inside_left) + 1), rank_end
 
 
