@@ -1,4 +1,5 @@
-"""Shared bench plumbing: start a real `yourmusic serve` on a free port, and a bounded load loop."""
+"""Shared bench plumbing: start a real `yourmusic serve` on a free port, a bounded load loop, and a
+throwaway migrated PostgreSQL database bound to Tortoise."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,3 +142,29 @@ def post_json(url: str, body: dict, headers: dict[str, str] | None = None) -> di
 
 def get_bytes(url: str, headers: dict[str, str] | None = None) -> bytes:
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})).read()
+
+
+@contextlib.asynccontextmanager
+async def orm_database(pg: str, prefix: str) -> AsyncIterator[str]:
+    """A throwaway PostgreSQL database (`prefix`_<hex> on the server `pg`, e.g. postgres://postgres@host:5432),
+    migrated by the code on PYTHONPATH and bound to Tortoise with the app's configuration for the block;
+    yields its URL, then closes the connections and drops it."""
+    import asyncpg
+    from tortoise import Tortoise, connections
+
+    from yourmusic.db import migrate, tortoise_config
+
+    db = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(pg + "/postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{db}"')
+        url = f"{pg}/{db}"
+        try:
+            await migrate(url)
+            await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+            yield url
+        finally:
+            await connections.close_all()
+            await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    finally:
+        await admin.close()

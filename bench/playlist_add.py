@@ -28,10 +28,10 @@ from pathlib import Path
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tortoise import Tortoise, connections  # noqa: E402
 
+from _harness import orm_database  # noqa: E402
 from tests.statements import sent_statements  # noqa: E402
-from yourmusic.db import POSTGRES_SERVER_SETTINGS, migrate, tortoise_config  # noqa: E402
+from yourmusic.db import POSTGRES_SERVER_SETTINGS  # noqa: E402
 from yourmusic.models import Playlist, Tenant, User  # noqa: E402
 from yourmusic.services import playlists as svc  # noqa: E402
 
@@ -110,13 +110,7 @@ def _is_uuid(value: object) -> bool:
 
 
 async def main(args: argparse.Namespace) -> None:
-    db = f"ym_bench_add_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(args.pg + "/postgres")
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    url = f"{args.pg}/{db}"
-    try:
-        await migrate(url)
-        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    async with orm_database(args.pg, "ym_bench_add") as url:
         tenant_id, user_id = await setup()
         statements = await captured(tenant_id, user_id)
         kinds = [" ".join(s.split())[:90] for s, _ in statements]
@@ -136,10 +130,6 @@ async def main(args: argparse.Namespace) -> None:
         print(f"  service (Tortoise): {s:8.0f}   rounds: {', '.join(f'{x * 1e6:.0f}' for x in rounds_svc)}")
         print(f"  bare asyncpg:       {b:8.0f}   rounds: {', '.join(f'{x * 1e6:.0f}' for x in rounds_bare)}")
         print(f"  ratio service / asyncpg: {s / b:.2f}")
-    finally:
-        await connections.close_all()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

@@ -31,12 +31,11 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
-from tortoise import Tortoise, connections
+from _harness import orm_database
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 import yourmusic
-from yourmusic.db import migrate, tortoise_config
 from yourmusic.models import Playlist, PlaylistTrack, Tenant, User
 from yourmusic.services import playlists as svc
 
@@ -108,7 +107,8 @@ async def reads(playlist: Playlist, args: argparse.Namespace) -> None:
     pages = {"offset page of 100 after entry {:,}": lambda: svc.entries(playlist, deep, 100)}
     if hasattr(svc, "numbered"):  # the ranked code: a cursor for entry `deep`, as walk_entries issues them
         cursors = Cursors(b"k" * 32)
-        rank = (await svc.entries(playlist, deep - 1, 1))[0].rank
+        rank = (await PlaylistTrack.filter(playlist_id=playlist.id).order_by(*svc.ENTRY_ORDER)
+                .offset(deep - 1).first().values_list("rank", flat=True))  # entry `deep`'s rank
         token = cursors.encode(f"playlist.tracks.rank:{playlist.id}", [rank])  # walk_entries' scope
         pages["cursor page of 100 after entry {:,}"] = lambda: svc.walk_entries(
             playlist, CursorArgs(cursor=token, per_page=100), cursors)
@@ -156,13 +156,7 @@ async def main(args: argparse.Namespace) -> None:
     head = subprocess.run(["git", "-C", str(code), "log", "-1", "--format=%h %s"], capture_output=True,
                           text=True, check=False).stdout.strip()
     print(f"code: {code} ({head[:90]})")
-    db = f"ym_bench_edit_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(args.pg + "/postgres")
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    url = f"{args.pg}/{db}"
-    try:
-        await migrate(url)
-        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    async with orm_database(args.pg, "ym_bench_edit"):
         playlist = await build(args.size)
         print(f"playlist of {args.size:,} entries; rows written per edit (pg_stat_xact_user_tables) and the edit's "
               f"transaction in ms (median of {args.repeat}; 2 shared cores: noisy)\n")
@@ -185,10 +179,6 @@ async def main(args: argparse.Namespace) -> None:
             await adversarial(playlist, args)
         count = await PlaylistTrack.filter(playlist_id=playlist.id).count()
         print(f"\nentries at the end: {count:,} (track_count {(await Playlist.get(id=playlist.id)).track_count:,})")
-    finally:
-        await connections.close_all()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":
