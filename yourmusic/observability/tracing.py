@@ -109,6 +109,8 @@ class Tracing:
                 return await result
 
         class Extension(OpenTelemetryExtension):
+            skips_attribute_fields = True  # schema/selection_plans.py: attribute fields run without this hook
+
             def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
                 """Strawberry's resolver span, without its `async def`: as a per-field hook that made every
                 field of every answer a coroutine (an attribute read included). A field Strawberry does not

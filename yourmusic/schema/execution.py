@@ -11,7 +11,8 @@ masking and the operation metrics apply to all of them the same way:
                     rules); then per request: the operation to run (a document with several needs
                     operationName: a request error, never "the first one"), the operation type the
                     transport allows (a mutation over GET: 405), the cost on the coerced variables
-      on_execute    graphql-core's execute (suggestions hidden when introspection is off)
+      on_execute    graphql-core's execute (suggestions hidden when introspection is off), attribute fields
+                    completed by selection plans (schema/selection_plans.py)
     errors: logged when unexpected (process_errors), then masked; metrics observed
 
 An extension sees the original errors on `execution_context` (as Sentry wants); the client gets the
@@ -46,6 +47,7 @@ from yourmusic.db import database_unavailable
 from yourmusic.errors import AppError, ServiceUnavailable
 from yourmusic.observability.metrics import observe_graphql
 from yourmusic.schema.limits import QueryLimits
+from yourmusic.schema.selection_plans import ATTRIBUTE_MARK, PlannedExecutionContext
 
 log = logging.getLogger("yourmusic.graphql")
 
@@ -242,6 +244,7 @@ def _attribute(name: str) -> Callable[..., Any]:
         return getattr(source, name)
 
     resolve._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks its own: tracing skips it
+    setattr(resolve, ATTRIBUTE_MARK, name)  # selection plans complete it inline (schema/selection_plans.py)
     return resolve
 
 
@@ -329,6 +332,7 @@ class YourMusicSchema(strawberry.Schema):
     """Strawberry's Schema with the request pipeline above (`execute`); see the module docstring."""
 
     def __init__(self, *args: Any, limits: QueryLimits | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("execution_context_class", PlannedExecutionContext)
         super().__init__(*args, **kwargs)
         self.limits = limits or QueryLimits()
         self.documents = DocumentCache(self._schema, self.limits)

@@ -1,0 +1,354 @@
+"""Selection plans: the attribute fields of a selection set completed in one loop, without graphql-core's
+per-field machinery, with the answer and the errors graphql-core itself would give.
+
+graphql-core executes every field the same way (`Executor.execute_field`): a response path, a
+`GraphQLResolveInfo` of 15 values, the resolver, two awaitable checks, then `complete_value` walking the
+type (non-null, list, leaf, abstract, object) for each value, about 2 µs a field. A home page's answer
+has about 5,000 fields (bench/home_page.py), 95% of them a dataclass attribute (`_attribute` resolvers,
+schema/execution.py): most of the request was that machinery.
+
+`PlannedExecutionContext.execute_fields` looks at each selection set once per request (its *plan*, keyed
+by the object type and graphql-core's memoized grouped field set) and sorts its fields:
+
+- an attribute field whose type is a leaf, an object, or a list of either (no arguments, no
+  `is_type_of`, no fragment variables, no `@stream`) is read with `getattr` and completed inline: a leaf
+  by its type's `coerce_output_value`, an object by executing its sub-selection (this method again), a
+  list item by item;
+- `__typename` is the object type's name;
+- anything else (a resolver function, an abstract type, a nested list, ...) goes to graphql-core's own
+  `execute_field`, as before.
+
+The fast path only ever takes the way graphql-core would take when all is well. Whenever a value is
+irregular before any sub-selection ran (a null in a non-null position, a leaf its scalar refuses, a list
+that is not a list, an exception or an awaitable where a value was expected) the field is handed to
+`execute_field` instead, which reads the attribute again and answers exactly graphql-core's error: an
+attribute read has no side effect. Errors raised below a started object or list are handled as
+`execute_field` and `complete_iterable_value` handle them (`handle_field_error` at the item, then at the
+field; pending siblings settled in the background), so null propagation, error paths and masking are
+graphql-core's. tests/test_selection_plans.py runs the same documents through both executors and
+compares answers and errors.
+
+Middleware (an extension's `resolve` hook) wraps every resolver: with one, nothing is planned, unless
+every middleware says it leaves attribute fields alone (`skips_attribute_fields = True`, as our tracing
+extension: Strawberry does not trace attribute fields).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLOutputType, is_leaf_type, is_list_type, is_non_null_type, is_object_type
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import AwaitableOrValue, Path, Undefined
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+__all__ = ["ATTRIBUTE_MARK", "PlannedExecutionContext"]
+
+ATTRIBUTE_MARK = "_plain_attribute"
+"""The attribute a resolver carries when it only reads `getattr(source, <its value>)` (schema/execution.py's
+`_attribute`): such a field may be planned."""
+
+# What a planned field is (the first item of its plan entry).
+_SLOW = 0  # graphql-core's execute_field
+_TYPENAME = 1  # the object type's name
+_LEAF = 2  # a scalar or enum attribute
+_OBJECT = 3  # an object attribute: its sub-selection
+_LEAF_LIST = 4  # a list of scalars or enums
+_OBJECT_LIST = 5  # a list of objects
+
+# (kind, response name, field details, attribute name, field type, non-null, inner, items non-null, item type)
+# inner: a leaf's `coerce_output_value`, or the object type.
+_Entry = tuple[int, str, FieldDetailsList, str, GraphQLOutputType, bool, Any, bool, GraphQLOutputType | None]
+
+
+class _Irregular(Exception):  # noqa: N818  a signal, not an error: hand the field to graphql-core
+    """A value the fast path does not complete; graphql-core's execute_field answers it."""
+
+
+_IRREGULAR = _Irregular()
+
+
+def _plannable_middleware(manager: Any) -> bool:
+    return manager is None or all(getattr(m, "skips_attribute_fields", False) for m in manager.middlewares)
+
+
+class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's graphql-core executor with planned attribute fields (module docstring). A drop-in
+    `execution_context_class`: every other method is graphql-core's, and a request with a middleware that
+    wraps attribute fields runs wholly as before."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[_Entry]]] = {}
+        self._planned = _plannable_middleware(self.middleware_manager)
+
+    # -- plans -------------------------------------------------------------------------------------------
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> list[_Entry]:
+        """The entries of one selection set on `parent_type`, built once per request (the grouped field set
+        is graphql-core's memoized one: kept alive beside the plan, so its id is not reused)."""
+        key = (parent_type, id(grouped_field_set))
+        found = self._plans.get(key)
+        if found is None:
+            entries = [self._entry(parent_type, name, details) for name, details in grouped_field_set.items()]
+            found = self._plans[key] = (grouped_field_set, entries)
+        return found[1]
+
+    def _entry(self, parent_type: GraphQLObjectType, response_name: str, details: FieldDetailsList) -> _Entry:
+        node = details[0].node
+        name = node.name.value
+        slow: _Entry = (_SLOW, response_name, details, "", parent_type, False, None, False, None)
+        if any(d.fragment_variable_values is not None or d.defer_usage is not None
+               or any(directive.name.value == "stream" for directive in d.node.directives or ())
+               for d in details):
+            return slow
+        if name == "__typename":
+            return (_TYPENAME, response_name, details, "", parent_type, True, parent_type.name, False, None)
+        field = self.schema.get_field(parent_type, name)
+        attribute = getattr(field.resolve, ATTRIBUTE_MARK, None) if field is not None else None
+        if field is None or attribute is None or field.args or node.arguments:
+            return slow
+        field_type = field.type
+        non_null = is_non_null_type(field_type)
+        named = field_type.of_type if non_null else field_type  # type: ignore[union-attr]
+        if is_leaf_type(named):
+            return (_LEAF, response_name, details, attribute, field_type, non_null, named.coerce_output_value,
+                    False, None)
+        if is_object_type(named) and named.is_type_of is None:
+            return (_OBJECT, response_name, details, attribute, field_type, non_null, named, False, None)
+        if is_list_type(named):
+            item_type = named.of_type
+            items_non_null = is_non_null_type(item_type)
+            item = item_type.of_type if items_non_null else item_type
+            if is_leaf_type(item):
+                return (_LEAF_LIST, response_name, details, attribute, field_type, non_null, item.coerce_output_value,
+                        items_non_null, item_type)
+            if is_object_type(item) and item.is_type_of is None:
+                return (_OBJECT_LIST, response_name, details, attribute, field_type, non_null, item, items_non_null,
+                        item_type)
+        return slow
+
+    # -- execution ---------------------------------------------------------------------------------------
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core's `execute_fields` (the fields of one object, concurrently), with the plan's
+        attribute fields completed inline. Answers the object's dict, or an awaitable of it."""
+        if not self._planned or position_context is not None:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for entry in self._plan(parent_type, grouped_field_set):
+                kind, response_name = entry[0], entry[1]
+                if kind == _LEAF:
+                    try:
+                        results[response_name] = self._leaf(entry, source_value)
+                        continue
+                    except _Irregular:
+                        kind = _SLOW
+                elif kind == _TYPENAME:
+                    results[response_name] = entry[6]
+                    continue
+                elif kind != _SLOW:
+                    try:
+                        value = self._value(entry, source_value)
+                    except _Irregular:
+                        kind = _SLOW
+                    else:
+                        if value is None:
+                            results[response_name] = None
+                            continue
+                        field_path = Path(path, response_name, parent_type.name)
+                        if kind == _OBJECT:
+                            result = self._object(entry, value, field_path)
+                        elif kind == _LEAF_LIST:
+                            try:
+                                results[response_name] = self._leaf_list(entry, value)
+                                continue
+                            except _Irregular:
+                                kind = _SLOW
+                        else:
+                            result = self._object_list(entry, value, field_path)
+                if kind == _SLOW:
+                    result = self.execute_field(parent_type, source_value, entry[2],
+                                                Path(path, response_name, parent_type.name), position_context)
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _leaf(self, entry: _Entry, source: Any) -> Any:
+        """A leaf attribute, coerced; raises _Irregular for anything but a value its type accepts (or a
+        null where null is allowed)."""
+        try:
+            value = getattr(source, entry[3])
+            if value is None:
+                if entry[5]:
+                    raise _IRREGULAR
+                return None
+            if isinstance(value, Exception):
+                raise _IRREGULAR
+            coerced = entry[6](value)
+        except Exception:
+            raise _IRREGULAR from None
+        if coerced is None or coerced is Undefined:
+            raise _IRREGULAR
+        return coerced
+
+    def _value(self, entry: _Entry, source: Any) -> Any:
+        """An object or list attribute: the value (None for an allowed null); raises _Irregular for what
+        graphql-core answers with an error (a null in a non-null field, a list that is not a list or has a
+        null where items are non-null, an exception or awaitable in place of a value)."""
+        try:
+            value = getattr(source, entry[3])
+        except Exception:
+            raise _IRREGULAR from None
+        if value is None or value is Undefined:
+            if entry[5]:
+                raise _IRREGULAR
+            return None
+        kind = entry[0]
+        if kind == _OBJECT:
+            if isinstance(value, Exception) or self.is_awaitable(value):
+                raise _IRREGULAR
+            return value
+        if type(value) is not list and type(value) is not tuple:
+            raise _IRREGULAR
+        if kind == _OBJECT_LIST:
+            is_awaitable = self.is_awaitable
+            for item in value:
+                if item is None:
+                    if entry[7]:
+                        raise _IRREGULAR
+                elif isinstance(item, Exception) or is_awaitable(item):
+                    raise _IRREGULAR
+        return value
+
+    @staticmethod
+    def _leaf_list(entry: _Entry, value: Sequence[Any]) -> list[Any]:
+        """A list of leaves, each coerced; raises _Irregular as `_leaf` for any item."""
+        coerce, items_non_null = entry[6], entry[7]
+        out = []
+        for item in value:
+            if item is None:
+                if items_non_null:
+                    raise _IRREGULAR
+                out.append(None)
+                continue
+            if isinstance(item, Exception):
+                raise _IRREGULAR
+            try:
+                coerced = coerce(item)
+            except Exception:
+                raise _IRREGULAR from None
+            if coerced is None or coerced is Undefined:
+                raise _IRREGULAR
+            out.append(coerced)
+        return out
+
+    def _subfields(self, object_type: GraphQLObjectType, details: FieldDetailsList, value: Any, path: Path) -> Any:
+        """The sub-selection of `details` executed on `value` (dict or awaitable), as graphql-core's
+        `collect_and_execute_subfields` (its memoized collection included)."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, details)
+        return self.execute_collected_subfields(object_type, value, path, grouped_field_set, new_defer_usages, None)
+
+    def _object(self, entry: _Entry, value: Any, path: Path) -> Any:
+        """An object attribute's sub-selection (dict or awaitable), errors handled as `execute_field`."""
+        field_type, details = entry[4], entry[2]
+        try:
+            completed = self._subfields(entry[6], details, value, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_type, details, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._field_awaited(completed, field_type, details, path)
+        return completed
+
+    def _object_list(self, entry: _Entry, value: Sequence[Any], path: Path) -> Any:
+        """A list of objects (list or awaitable), as `execute_field` with `complete_iterable_value`: an
+        item's error handled at the item, a non-null item's error at the field."""
+        field_type, details, item_type = entry[4], entry[2], entry[8]
+        assert item_type is not None
+        is_awaitable = self.is_awaitable
+        completed: list[Any] = []
+        pending: list[int] = []
+        try:
+            object_type = entry[6]
+            for index, item in enumerate(value):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = Path(path, index, None)
+                try:
+                    result = self._subfields(object_type, details, item, item_path)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, details, item_path)
+                    result = None
+                if is_awaitable(result):
+                    result = self._item_awaited(result, item_type, details, item_path)
+                    pending.append(index)
+                completed.append(result)
+        except Exception as raw_error:
+            if pending:
+                self.settle_in_background([completed[index] for index in pending])
+            self.handle_field_error(raw_error, field_type, details, path)
+            return None
+        if not pending:
+            return completed
+
+        async def get_completed() -> list[Any]:
+            if len(pending) == 1:
+                completed[pending[0]] = await completed[pending[0]]
+            else:
+                for index, result in zip(pending, await gather_with_cancel(*(completed[i] for i in pending)),
+                                         strict=True):
+                    completed[index] = result
+            return completed
+
+        return self._field_awaited(get_completed(), field_type, details, path)
+
+    async def _field_awaited(self, completed: Awaitable[Any], field_type: GraphQLOutputType,
+                             details: FieldDetailsList, path: Path) -> Any:
+        """A field's pending completion; its error handled at the field (`execute_field`'s)."""
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_type, details, path)
+            return None
+
+    async def _item_awaited(self, completed: Awaitable[Any], item_type: GraphQLOutputType,
+                            details: FieldDetailsList, path: Path) -> Any:
+        """A list item's pending completion; its error handled at the item (`complete_list_item_value`'s)."""
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, details, path)
+            return None
