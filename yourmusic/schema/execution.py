@@ -47,7 +47,7 @@ from yourmusic.db import database_unavailable
 from yourmusic.errors import AppError, ServiceUnavailable
 from yourmusic.observability.metrics import observe_graphql
 from yourmusic.schema.limits import QueryLimits
-from yourmusic.schema.selection_plans import ATTRIBUTE_MARK, PlannedExecutionContext
+from yourmusic.schema.selection_plans import ATTRIBUTE_MARK, PlannedExecutionContext, SelectionCache
 
 log = logging.getLogger("yourmusic.graphql")
 
@@ -98,7 +98,7 @@ def masked(error: GraphQLError) -> GraphQLError:
 class Document:
     """One document as the cache keeps it: parsed (or its parse error), validated once, its operations."""
 
-    __slots__ = ("node", "error", "errors", "operations", "named", "variable_cost", "large")
+    __slots__ = ("node", "error", "errors", "operations", "named", "variable_cost", "large", "_selections")
 
     def __init__(self, node: DocumentNode | None, error: GraphQLError | None = None) -> None:
         self.node = node
@@ -108,6 +108,15 @@ class Document:
         self.named = {d.name.value: d for d in self.operations if d.name}
         self.variable_cost: dict[int, bool] = {}  # id(operation) -> its cost depends on variable values
         self.large = False  # parsed and validated off the event loop (DocumentCache.OFF_LOOP_LENGTH)
+        self._selections: SelectionCache | None | bool = False  # False: not looked at yet
+
+    def selections(self) -> SelectionCache | None:
+        """Its collected selection sets and plans, kept across requests (schema/selection_plans.py); None
+        when variables decide what is collected (`@include(if: $var)`)."""
+        if self._selections is False:
+            assert self.node is not None
+            self._selections = SelectionCache.for_document(self.node)
+        return self._selections  # type: ignore[return-value]
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation a request runs. Raises RequestError (OPERATION_RESOLUTION_FAILURE, 400)."""
@@ -413,6 +422,7 @@ class YourMusicSchema(strawberry.Schema):
                     middleware=MiddlewareManager(*resolving) if resolving else None,
                     is_awaitable=self.is_awaitable, executor_class=self.execution_context_class,
                     hide_suggestions=self.limits.hide_suggestions, operation_extensions=ctx.operation_extensions,
+                    **self._selection_cache(document),
                 )
                 if self.is_awaitable(result):
                     result = await result
@@ -421,6 +431,13 @@ class YourMusicSchema(strawberry.Schema):
                 ctx.pre_execution_errors = ctx.result.errors
                 self.process_errors(ctx.result.errors, ctx)
         return operation
+
+    def _selection_cache(self, document: Document) -> dict[str, Any]:
+        """The executor's keyword for the document's SelectionCache (none for an executor class of another
+        kind, e.g. one given to the constructor)."""
+        if not issubclass(self.execution_context_class, PlannedExecutionContext):
+            return {}
+        return {"selection_cache": document.selections()}
 
     async def _prepare(self, ctx: ExecutionContext, runner: Any, request_error: RequestError | None
                        ) -> tuple[Document | None, OperationDefinitionNode | None]:

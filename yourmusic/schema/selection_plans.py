@@ -38,13 +38,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLOutputType, is_leaf_type, is_list_type, is_non_null_type, is_object_type
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql import (DirectiveNode, DocumentNode, GraphQLObjectType, GraphQLOutputType, Node, VariableNode,
+                     is_leaf_type, is_list_type, is_non_null_type, is_object_type)
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet, collect_subfields
 from graphql.pyutils import AwaitableOrValue, Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-__all__ = ["ATTRIBUTE_MARK", "PlannedExecutionContext"]
+__all__ = ["ATTRIBUTE_MARK", "PlannedExecutionContext", "SelectionCache"]
 
 ATTRIBUTE_MARK = "_plain_attribute"
 """The attribute a resolver carries when it only reads `getattr(source, <its value>)` (schema/execution.py's
@@ -70,6 +71,52 @@ class _Irregular(Exception):  # noqa: N818  a signal, not an error: hand the fie
 _IRREGULAR = _Irregular()
 
 
+class SelectionCache:
+    """One document's collected selection sets and their plans, kept across requests (on the document's
+    entry in the DocumentCache, schema/execution.py): a request of a known document then neither collects
+    fields (graphql-core's `collect_subfields`, about 40 selection sets for a home page) nor plans them again.
+
+    Only for a document whose collection cannot depend on variable values (`for_document`: no variable in
+    any directive argument, so `@skip`/`@include` are literals). Keys hold the identity of the document's
+    own field nodes, which live as long as the document and this cache; a grouped field set made here is
+    `owned`, and only owned ones have their plans kept (an id of one that is not owned could be reused by
+    another object after its request).
+    """
+
+    __slots__ = ("collected", "owned", "plans")
+
+    def __init__(self) -> None:
+        self.collected: dict[tuple[GraphQLObjectType, tuple[int, ...]], CollectedFields] = {}
+        self.owned: dict[int, GroupedFieldSet] = {}
+        self.plans: dict[tuple[GraphQLObjectType, int], list[_Entry]] = {}
+
+    @staticmethod
+    def for_document(document: DocumentNode) -> SelectionCache | None:
+        """A cache for `document`, or None when a directive argument holds a variable."""
+        return None if _directive_variable(document) else SelectionCache()
+
+
+def _holds_variable(node: Any) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, Node):
+        return any(_holds_variable(getattr(node, key, None)) for key in node.keys)
+    if isinstance(node, (list, tuple)):
+        return any(_holds_variable(item) for item in node)
+    return False
+
+
+def _directive_variable(node: Any) -> bool:
+    """Whether a directive anywhere under `node` has a variable in its arguments."""
+    if isinstance(node, DirectiveNode):
+        return _holds_variable(node.arguments)
+    if isinstance(node, Node):
+        return any(_directive_variable(getattr(node, key, None)) for key in node.keys if key != "loc")
+    if isinstance(node, (list, tuple)):
+        return any(_directive_variable(item) for item in node)
+    return False
+
+
 def _plannable_middleware(manager: Any) -> bool:
     return manager is None or all(getattr(m, "skips_attribute_fields", False) for m in manager.middlewares)
 
@@ -79,10 +126,32 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     `execution_context_class`: every other method is graphql-core's, and a request with a middleware that
     wraps attribute fields runs wholly as before."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, selection_cache: SelectionCache | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[_Entry]]] = {}
         self._planned = _plannable_middleware(self.middleware_manager)
+        self._shared = selection_cache
+
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+                          ) -> CollectedFields:
+        """graphql-core's memoized `collect_subfields`, answered from the document's SelectionCache when
+        there is one (the same result: the collection depends on the nodes and the type only there)."""
+        shared = self._shared
+        if shared is None:
+            return super().collect_subfields(return_type, field_details_list)
+        key = (return_type, id(field_details_list))
+        cached = self._relevant_sub_fields.get(key)
+        if cached is not None:
+            return cached[1]
+        shared_key = (return_type, tuple(id(details.node) for details in field_details_list))
+        collected = shared.collected.get(shared_key)
+        if collected is None:
+            collected = collect_subfields(self.schema, self.fragments, self.variable_values, self.operation,
+                                          return_type, field_details_list, self.hide_suggestions)
+            shared.collected[shared_key] = collected
+            shared.owned[id(collected[0])] = collected[0]
+        self._relevant_sub_fields[key] = (field_details_list, collected)
+        return collected
 
     # -- plans -------------------------------------------------------------------------------------------
 
@@ -90,11 +159,19 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The entries of one selection set on `parent_type`, built once per request (the grouped field set
         is graphql-core's memoized one: kept alive beside the plan, so its id is not reused)."""
         key = (parent_type, id(grouped_field_set))
+        shared = self._shared
+        if shared is not None and key[1] in shared.owned:
+            entries = shared.plans.get(key)
+            if entries is None:
+                entries = shared.plans[key] = self._entries(parent_type, grouped_field_set)
+            return entries
         found = self._plans.get(key)
         if found is None:
-            entries = [self._entry(parent_type, name, details) for name, details in grouped_field_set.items()]
-            found = self._plans[key] = (grouped_field_set, entries)
+            found = self._plans[key] = (grouped_field_set, self._entries(parent_type, grouped_field_set))
         return found[1]
+
+    def _entries(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> list[_Entry]:
+        return [self._entry(parent_type, name, details) for name, details in grouped_field_set.items()]
 
     def _entry(self, parent_type: GraphQLObjectType, response_name: str, details: FieldDetailsList) -> _Entry:
         node = details[0].node
@@ -150,12 +227,21 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for entry in self._plan(parent_type, grouped_field_set):
                 kind, response_name = entry[0], entry[1]
-                if kind == _LEAF:
+                if kind == _LEAF:  # inline: most fields of an answer are leaves 
                     try:
-                        results[response_name] = self._leaf(entry, source_value)
-                        continue
-                    except _Irregular:
-                        kind = _SLOW
+                        value = getattr(source_value, entry[3])
+                        if value is None:
+                            if not entry[5]:
+                                results[response_name] = None
+                                continue
+                        elif not isinstance(value, Exception):
+                            value = entry[6](value)
+                            if value is not None and value is not Undefined:
+                                results[response_name] = value
+                                continue
+                    except Exception:  # noqa: BLE001, S110  graphql-core's execute_field answers the error
+                        pass
+                    kind = _SLOW
                 elif kind == _TYPENAME:
                     results[response_name] = entry[6]
                     continue
@@ -205,24 +291,6 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
-    def _leaf(self, entry: _Entry, source: Any) -> Any:
-        """A leaf attribute, coerced; raises _Irregular for anything but a value its type accepts (or a
-        null where null is allowed)."""
-        try:
-            value = getattr(source, entry[3])
-            if value is None:
-                if entry[5]:
-                    raise _IRREGULAR
-                return None
-            if isinstance(value, Exception):
-                raise _IRREGULAR
-            coerced = entry[6](value)
-        except Exception:
-            raise _IRREGULAR from None
-        if coerced is None or coerced is Undefined:
-            raise _IRREGULAR
-        return coerced
-
     def _value(self, entry: _Entry, source: Any) -> Any:
         """An object or list attribute: the value (None for an allowed null); raises _Irregular for what
         graphql-core answers with an error (a null in a non-null field, a list that is not a list or has a
@@ -254,7 +322,8 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     @staticmethod
     def _leaf_list(entry: _Entry, value: Sequence[Any]) -> list[Any]:
-        """A list of leaves, each coerced; raises _Irregular as `_leaf` for any item."""
+        """A list of leaves, each coerced; raises _Irregular for an item graphql-core would answer with an
+        error (a null where items are non-null, an exception, a value its type refuses)."""
         coerce, items_non_null = entry[6], entry[7]
         out = []
         for item in value:
