@@ -35,14 +35,15 @@ extension: Strawberry does not trace attribute fields).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from graphql import (DirectiveNode, DocumentNode, GraphQLObjectType, GraphQLOutputType, Node, VariableNode,
-                     is_leaf_type, is_list_type, is_non_null_type, is_object_type)
+from graphql import (DirectiveNode, DocumentNode, FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputType, Node,
+                     VariableNode, is_leaf_type, is_list_type, is_non_null_type, is_object_type)
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet, collect_subfields
 from graphql.pyutils import AwaitableOrValue, Path, Undefined
 from graphql.pyutils.gather_with_cancel import gather_with_cancel
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 __all__ = ["ATTRIBUTE_MARK", "PlannedExecutionContext", "SelectionCache"]
@@ -51,20 +52,59 @@ ATTRIBUTE_MARK = "_plain_attribute"
 """The attribute a resolver carries when it only reads `getattr(source, <its value>)` (schema/execution.py's
 `_attribute`): such a field may be planned."""
 
-# What a planned field is (the first item of its plan entry).
+# What a planned field is (`_Entry.kind`).
 _SLOW = 0  # graphql-core's execute_field
 _TYPENAME = 1  # the object type's name
 _LEAF = 2  # a scalar or enum attribute
 _OBJECT = 3  # an object attribute: its sub-selection
 _LEAF_LIST = 4  # a list of scalars or enums
 _OBJECT_LIST = 5  # a list of objects
+_RESOLVER = 6  # a field with a resolver function and no arguments: called as execute_field calls it
 
-# (kind, response name, field details, attribute name, field type, non-null, inner, items non-null, item type)
-# inner: a leaf's `coerce_output_value`, or the object type.
-_Entry = tuple[int, str, FieldDetailsList, str, GraphQLOutputType, bool, Any, bool, GraphQLOutputType | None]
+# Leaf types whose output coercion answers a value of one exact Python type as it is (graphql-core's
+# serialize_string and serialize_id answer a str unchanged, serialize_boolean a bool): the plan compares
+# the type instead of calling the coercion.
+_UNCHANGED = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 
 
-class _Irregular(Exception):  # noqa: N818  a signal, not an error: hand the field to graphql-core
+class _Entry:
+    """One field of a plan: how `execute_fields` completes it (`kind`) and what it needs for that."""
+
+    __slots__ = (
+        "attribute",
+        "coerce",
+        "details",
+        "field",
+        "field_type",
+        "item_type",
+        "items_non_null",
+        "kind",
+        "name",
+        "nodes",
+        "non_null",
+        "object_type",
+        "typename",
+        "unchanged",
+    )
+
+    def __init__(self, kind: int, name: str, details: FieldDetailsList) -> None:
+        self.kind = kind
+        self.name = name  # the response name
+        self.details = details  # graphql-core's field details (the field's nodes)
+        self.attribute = ""  # the attribute read (attribute kinds)
+        self.field_type: GraphQLOutputType | None = None  # the field's type, as declared
+        self.non_null = False  # whether that type is non-null
+        self.coerce: Callable[[Any], Any] | None = None  # a leaf's (or leaf item's) output coercion
+        self.unchanged: type | None = None  # the Python type `coerce` answers unchanged, if any
+        self.object_type: GraphQLObjectType | None = None  # an object's (or object item's) type
+        self.item_type: GraphQLOutputType | None = None  # a list's item type, as declared
+        self.items_non_null = False
+        self.field: GraphQLField | None = None  # the field definition (_RESOLVER)
+        self.nodes: list[FieldNode] = []  # the field's nodes, for its GraphQLResolveInfo (_RESOLVER)
+        self.typename = ""  # the parent type's name (_TYPENAME)
+
+
+class _Irregular(Exception):
     """A value the fast path does not complete; graphql-core's execute_field answers it."""
 
 
@@ -176,36 +216,51 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _entry(self, parent_type: GraphQLObjectType, response_name: str, details: FieldDetailsList) -> _Entry:
         node = details[0].node
         name = node.name.value
-        slow: _Entry = (_SLOW, response_name, details, "", parent_type, False, None, False, None)
         if any(d.fragment_variable_values is not None or d.defer_usage is not None
                or any(directive.name.value == "stream" for directive in d.node.directives or ())
                for d in details):
-            return slow
+            return _Entry(_SLOW, response_name, details)
         if name == "__typename":
-            return (_TYPENAME, response_name, details, "", parent_type, True, parent_type.name, False, None)
+            entry = _Entry(_TYPENAME, response_name, details)
+            entry.typename = parent_type.name
+            return entry
         field = self.schema.get_field(parent_type, name)
-        attribute = getattr(field.resolve, ATTRIBUTE_MARK, None) if field is not None else None
-        if field is None or attribute is None or field.args or node.arguments:
-            return slow
+        if field is None or field.args or node.arguments:
+            return _Entry(_SLOW, response_name, details)
         field_type = field.type
         non_null = is_non_null_type(field_type)
         named = field_type.of_type if non_null else field_type  # type: ignore[union-attr]
-        if is_leaf_type(named):
-            return (_LEAF, response_name, details, attribute, field_type, non_null, named.coerce_output_value,
-                    False, None)
-        if is_object_type(named) and named.is_type_of is None:
-            return (_OBJECT, response_name, details, attribute, field_type, non_null, named, False, None)
-        if is_list_type(named):
+        attribute = getattr(field.resolve, ATTRIBUTE_MARK, None)
+        if attribute is None:
+            entry = _Entry(_RESOLVER, response_name, details)
+            entry.field, entry.nodes = field, [d.node for d in details]
+            if is_object_type(named) and named.is_type_of is None:
+                entry.object_type = named
+        elif is_leaf_type(named):
+            entry = _Entry(_LEAF, response_name, details)
+            entry.coerce = named.coerce_output_value
+            entry.unchanged = _UNCHANGED.get(entry.coerce)
+        elif is_object_type(named) and named.is_type_of is None:
+            entry = _Entry(_OBJECT, response_name, details)
+            entry.object_type = named
+        elif is_list_type(named):
             item_type = named.of_type
             items_non_null = is_non_null_type(item_type)
             item = item_type.of_type if items_non_null else item_type
             if is_leaf_type(item):
-                return (_LEAF_LIST, response_name, details, attribute, field_type, non_null, item.coerce_output_value,
-                        items_non_null, item_type)
-            if is_object_type(item) and item.is_type_of is None:
-                return (_OBJECT_LIST, response_name, details, attribute, field_type, non_null, item, items_non_null,
-                        item_type)
-        return slow
+                entry = _Entry(_LEAF_LIST, response_name, details)
+                entry.coerce = item.coerce_output_value
+            elif is_object_type(item) and item.is_type_of is None:
+                entry = _Entry(_OBJECT_LIST, response_name, details)
+                entry.object_type = item
+            else:
+                return _Entry(_SLOW, response_name, details)
+            entry.item_type, entry.items_non_null = item_type, items_non_null
+        else:
+            return _Entry(_SLOW, response_name, details)
+        entry.attribute = attribute or ""
+        entry.field_type, entry.non_null = field_type, non_null
+        return entry
 
     # -- execution ---------------------------------------------------------------------------------------
 
@@ -217,25 +272,29 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        """graphql-core's `execute_fields` (the fields of one object, concurrently), with the plan's
-        attribute fields completed inline. Answers the object's dict, or an awaitable of it."""
+        """graphql-core's `execute_fields` (the fields of one object, concurrently), with the plan's fields
+        completed inline. Answers the object's dict, or an awaitable of it."""
         if not self._planned or position_context is not None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
+        resolvers = self.middleware_manager is None  # a middleware wraps resolver functions: theirs is the slow way
         try:
             for entry in self._plan(parent_type, grouped_field_set):
-                kind, response_name = entry[0], entry[1]
-                if kind == _LEAF:  # inline: most fields of an answer are leaves 
+                kind, response_name = entry.kind, entry.name
+                if kind == _LEAF:  # inline: most fields of an answer are leaves
                     try:
-                        value = getattr(source_value, entry[3])
+                        value = getattr(source_value, entry.attribute)
                         if value is None:
-                            if not entry[5]:
+                            if not entry.non_null:
                                 results[response_name] = None
                                 continue
+                        elif type(value) is entry.unchanged:
+                            results[response_name] = value
+                            continue
                         elif not isinstance(value, Exception):
-                            value = entry[6](value)
+                            value = entry.coerce(value)  # type: ignore[misc]
                             if value is not None and value is not Undefined:
                                 results[response_name] = value
                                 continue
@@ -243,8 +302,14 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         pass
                     kind = _SLOW
                 elif kind == _TYPENAME:
-                    results[response_name] = entry[6]
+                    results[response_name] = entry.typename
                     continue
+                elif kind == _RESOLVER:
+                    if resolvers:
+                        result = self._resolved(entry, parent_type, source_value, Path(path, response_name,
+                                                                                         parent_type.name))
+                    else:
+                        kind = _SLOW
                 elif kind != _SLOW:
                     try:
                         value = self._value(entry, source_value)
@@ -266,7 +331,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         else:
                             result = self._object_list(entry, value, field_path)
                 if kind == _SLOW:
-                    result = self.execute_field(parent_type, source_value, entry[2],
+                    result = self.execute_field(parent_type, source_value, entry.details,
                                                 Path(path, response_name, parent_type.name), position_context)
                     if result is Undefined:
                         continue
@@ -291,19 +356,41 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
+    def _resolved(self, entry: _Entry, parent_type: GraphQLObjectType, source: Any, path: Path) -> Any:
+        """A field with a resolver function and no arguments, as graphql-core's `execute_field` runs it
+        without middleware (the same GraphQLResolveInfo, call and completion, errors handled at the field),
+        less its per-call lookups; an object it answers is completed as `_object`."""
+        field, field_type, details = entry.field, entry.field_type, entry.details
+        assert field is not None and field_type is not None
+        info = self.build_resolve_info(field, list(entry.nodes), parent_type, path)  # a copy, as to_nodes makes
+        try:
+            result = (field.resolve or self.field_resolver)(source, info)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(field_type, details, info, path, result, None)
+            if entry.object_type is not None and result is not None and not isinstance(result, Exception):
+                completed = self._subfields(entry.object_type, details, result, path)
+            else:
+                completed = self.complete_value(field_type, details, info, path, result, None)
+            if self.is_awaitable(completed):
+                return self._field_awaited(completed, field_type, details, path)
+        except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
+            self.handle_field_error(raw_error, field_type, details, path)
+            return None
+        return completed
+
     def _value(self, entry: _Entry, source: Any) -> Any:
         """An object or list attribute: the value (None for an allowed null); raises _Irregular for what
         graphql-core answers with an error (a null in a non-null field, a list that is not a list or has a
         null where items are non-null, an exception or awaitable in place of a value)."""
         try:
-            value = getattr(source, entry[3])
-        except Exception:
+            value = getattr(source, entry.attribute)
+        except Exception:  # noqa: BLE001  as graphql-core: any error is the field's
             raise _IRREGULAR from None
         if value is None or value is Undefined:
-            if entry[5]:
+            if entry.non_null:
                 raise _IRREGULAR
             return None
-        kind = entry[0]
+        kind = entry.kind
         if kind == _OBJECT:
             if isinstance(value, Exception) or self.is_awaitable(value):
                 raise _IRREGULAR
@@ -314,7 +401,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             is_awaitable = self.is_awaitable
             for item in value:
                 if item is None:
-                    if entry[7]:
+                    if entry.items_non_null:
                         raise _IRREGULAR
                 elif isinstance(item, Exception) or is_awaitable(item):
                     raise _IRREGULAR
@@ -324,7 +411,8 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _leaf_list(entry: _Entry, value: Sequence[Any]) -> list[Any]:
         """A list of leaves, each coerced; raises _Irregular for an item graphql-core would answer with an
         error (a null where items are non-null, an exception, a value its type refuses)."""
-        coerce, items_non_null = entry[6], entry[7]
+        coerce, items_non_null = entry.coerce, entry.items_non_null
+        assert coerce is not None
         out = []
         for item in value:
             if item is None:
@@ -336,7 +424,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 raise _IRREGULAR
             try:
                 coerced = coerce(item)
-            except Exception:
+            except Exception:  # noqa: BLE001  as graphql-core: any error is the field's
                 raise _IRREGULAR from None
             if coerced is None or coerced is Undefined:
                 raise _IRREGULAR
@@ -351,10 +439,11 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _object(self, entry: _Entry, value: Any, path: Path) -> Any:
         """An object attribute's sub-selection (dict or awaitable), errors handled as `execute_field`."""
-        field_type, details = entry[4], entry[2]
+        field_type, details, object_type = entry.field_type, entry.details, entry.object_type
+        assert field_type is not None and object_type is not None
         try:
-            completed = self._subfields(entry[6], details, value, path)
-        except Exception as raw_error:
+            completed = self._subfields(object_type, details, value, path)
+        except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
             self.handle_field_error(raw_error, field_type, details, path)
             return None
         if self.is_awaitable(completed):
@@ -364,13 +453,12 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _object_list(self, entry: _Entry, value: Sequence[Any], path: Path) -> Any:
         """A list of objects (list or awaitable), as `execute_field` with `complete_iterable_value`: an
         item's error handled at the item, a non-null item's error at the field."""
-        field_type, details, item_type = entry[4], entry[2], entry[8]
-        assert item_type is not None
+        field_type, details, item_type, object_type = entry.field_type, entry.details, entry.item_type, entry.object_type
+        assert field_type is not None and item_type is not None and object_type is not None
         is_awaitable = self.is_awaitable
         completed: list[Any] = []
         pending: list[int] = []
         try:
-            object_type = entry[6]
             for index, item in enumerate(value):
                 if item is None:
                     completed.append(None)
@@ -378,14 +466,14 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 item_path = Path(path, index, None)
                 try:
                     result = self._subfields(object_type, details, item, item_path)
-                except Exception as raw_error:
+                except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     result = None
                 if is_awaitable(result):
                     result = self._item_awaited(result, item_type, details, item_path)
                     pending.append(index)
                 completed.append(result)
-        except Exception as raw_error:
+        except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
             if pending:
                 self.settle_in_background([completed[index] for index in pending])
             self.handle_field_error(raw_error, field_type, details, path)
@@ -409,7 +497,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A field's pending completion; its error handled at the field (`execute_field`'s)."""
         try:
             return await completed
-        except Exception as raw_error:
+        except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
             self.handle_field_error(raw_error, field_type, details, path)
             return None
 
@@ -418,6 +506,6 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A list item's pending completion; its error handled at the item (`complete_list_item_value`'s)."""
         try:
             return await completed
-        except Exception as raw_error:
+        except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
             self.handle_field_error(raw_error, item_type, details, path)
             return None
