@@ -70,7 +70,7 @@ _UNCHANGED = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 class _Entry:
     """One field of a plan: how `execute_fields` completes it (`kind`) and what it needs for that."""
 
-    __slots__ = (
+    __slots__ = ("sub", 
         "attribute",
         "coerce",
         "details",
@@ -102,6 +102,10 @@ class _Entry:
         self.field: GraphQLField | None = None  # the field definition (_RESOLVER)
         self.nodes: list[FieldNode] = []  # the field's nodes, for its GraphQLResolveInfo (_RESOLVER)
         self.typename = ""  # the parent type's name (_TYPENAME)
+        # The sub-selection on `object_type`, once collected: (grouped field set, its plan or None when
+        # something in it is deferred, the new defer usages). It lives as long as this entry: the request's
+        # plan, or the document's SelectionCache when collection cannot depend on variables.
+        self.sub: tuple[GroupedFieldSet, list[_Entry] | None, Sequence[Any]] | None = None
 
 
 class _Irregular(Exception):
@@ -276,12 +280,17 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed inline. Answers the object's dict, or an awaitable of it."""
         if not self._planned or position_context is not None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        return self._execute_plan(parent_type, source_value, path, self._plan(parent_type, grouped_field_set))
+
+    def _execute_plan(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
+                      plan: list[_Entry]) -> AwaitableOrValue[dict[str, Any]]:
+        """The fields of one object by its plan: its dict, or an awaitable of it."""
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         resolvers = self.middleware_manager is None  # a middleware wraps resolver functions: theirs is the slow way
         try:
-            for entry in self._plan(parent_type, grouped_field_set):
+            for entry in plan:
                 kind, response_name = entry.kind, entry.name
                 if kind == _LEAF:  # inline: most fields of an answer are leaves
                     try:
@@ -332,7 +341,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             result = self._object_list(entry, value, field_path)
                 if kind == _SLOW:
                     result = self.execute_field(parent_type, source_value, entry.details,
-                                                Path(path, response_name, parent_type.name), position_context)
+                                                Path(path, response_name, parent_type.name), None)
                     if result is Undefined:
                         continue
                 results[response_name] = result
@@ -368,7 +377,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(field_type, details, info, path, result, None)
             if entry.object_type is not None and result is not None and not isinstance(result, Exception):
-                completed = self._subfields(entry.object_type, details, result, path)
+                completed = self._subfields(entry, result, path)
             else:
                 completed = self.complete_value(field_type, details, info, path, result, None)
             if self.is_awaitable(completed):
@@ -431,18 +440,26 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             out.append(coerced)
         return out
 
-    def _subfields(self, object_type: GraphQLObjectType, details: FieldDetailsList, value: Any, path: Path) -> Any:
-        """The sub-selection of `details` executed on `value` (dict or awaitable), as graphql-core's
-        `collect_and_execute_subfields` (its memoized collection included)."""
-        grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, details)
-        return self.execute_collected_subfields(object_type, value, path, grouped_field_set, new_defer_usages, None)
+    def _subfields(self, entry: _Entry, value: Any, path: Path) -> Any:
+        """The entry's sub-selection executed on `value` (dict or awaitable), as graphql-core's
+        `collect_and_execute_subfields` (collected once per entry, planned unless something is deferred)."""
+        sub = entry.sub
+        if sub is None:
+            object_type = entry.object_type
+            assert object_type is not None
+            grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, entry.details)
+            plan = None if new_defer_usages else self._plan(object_type, grouped_field_set)
+            sub = entry.sub = (grouped_field_set, plan, new_defer_usages)
+        if sub[1] is None:
+            return self.execute_collected_subfields(entry.object_type, value, path, sub[0], sub[2], None)  # type: ignore[arg-type]
+        return self._execute_plan(entry.object_type, value, path, sub[1])  # type: ignore[arg-type]
 
     def _object(self, entry: _Entry, value: Any, path: Path) -> Any:
         """An object attribute's sub-selection (dict or awaitable), errors handled as `execute_field`."""
         field_type, details, object_type = entry.field_type, entry.details, entry.object_type
         assert field_type is not None and object_type is not None
         try:
-            completed = self._subfields(object_type, details, value, path)
+            completed = self._subfields(entry, value, path)
         except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
             self.handle_field_error(raw_error, field_type, details, path)
             return None
@@ -465,7 +482,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = Path(path, index, None)
                 try:
-                    result = self._subfields(object_type, details, item, item_path)
+                    result = self._subfields(entry, item, item_path)
                 except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     result = None
