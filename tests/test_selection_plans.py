@@ -118,6 +118,7 @@ class Node:
     kids_all_opt: list[Child | None] | None = None
     pet: Pet = strawberry.field(default_factory=Cat)
     named: Named = strawberry.field(default_factory=Person)
+    person: Person | None = None  # an object type with is_type_of (it implements an interface)
     matrix: list[list[int]] = strawberry.field(default_factory=lambda: [[1, 2], [3]])
 
     @strawberry.field
@@ -501,6 +502,11 @@ CASES = [
     Case("async-field-fails-under-object", "{ node { s child { later } } }",
          lambda: Query(node=Node(child=Child(name="fail"))),
          node_null_with(["node", "child", "later"], "later failed")),
+    Case("wrong-object-for-is-type-of", "{ node { person { name } } }", lambda: Query(node=Node(person=Child())),
+         node_has("person", None, ["node", "person"]), via_core={"Node.person"}),
+    Case("right-object-for-is-type-of", "{ node { person { name age } } }",
+         lambda: Query(node=Node(person=Person(name="p"))), node_has("person", {"name": "p", "age": 40}),
+         via_core={"Node.person"}),
     Case("wrong-object-for-union", "{ node { pet { __typename } } }", lambda: Query(node=Node(pet=Child())),
          node_null_with(["node", "pet"])),
     # lists of objects
@@ -699,7 +705,7 @@ HOME = """query Home { home {
 
 
 async def test_home_page_over_http_as_with_planning_off(api: Any, tenant: Any, upstream: Any, app_with: Any,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                       monkeypatch: pytest.MonkeyPatch, slow_fields: list[str]) -> None:
     from yourmusic.schema import build
     from yourmusic.services.home import DEMO_PAGE
 
@@ -714,6 +720,7 @@ async def test_home_page_over_http_as_with_planning_off(api: Any, tenant: Any, u
     body = {"query": HOME, "operationName": "Home"}
     off = await unplanned.post("/graphql", json=body, headers=headers)
     on = await planned.post("/graphql", json=body, headers=headers)
+    assert "Query.home" in slow_fields and "Track.title" not in slow_fields  # attribute fields planned
     assert on.status_code == off.status_code == 200
     assert on.json() == off.json()
     answer = on.json()
