@@ -121,9 +121,41 @@ class Node:
     person: Person | None = None  # an object type with is_type_of (it implements an interface)
     matrix: list[list[int]] = strawberry.field(default_factory=lambda: [[1, 2], [3]])
 
+    # What the resolver fields below answer: "default" for a Child, else this value (raised when an exception).
+    made: strawberry.Private[Any] = "default"
+
     @strawberry.field
     def shout(self, info: strawberry.Info) -> str:
         return "SHOUT"
+
+    def _made(self) -> Any:
+        if isinstance(self.made, BaseException) and not isinstance(self.made, ValueError):
+            raise self.made
+        return Child(name="made") if self.made == "default" else self.made  # a ValueError is returned, not raised
+
+    @strawberry.field
+    def friend(self, info: strawberry.Info) -> Child:
+        """A resolver answering an object (planned: called as execute_field calls it)."""
+        return self._made()  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def friend_opt(self, info: strawberry.Info) -> Child | None:
+        return self._made()  # type: ignore[no-any-return]
+
+    @strawberry.field
+    async def friend_later(self, info: strawberry.Info) -> Child | None:
+        await asyncio.sleep(0)
+        return self._made()  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def friends(self, info: strawberry.Info) -> list[Child]:
+        """A resolver answering a list (completed by graphql-core's complete_value)."""
+        return [self._made(), Child(name="second")]
+
+    @strawberry.field
+    def greet(self, name: str) -> str:
+        """A resolver with an argument: graphql-core's execute_field."""
+        return f"hi {name}"
 
     @strawberry.field
     async def later(self, info: strawberry.Info) -> str:
@@ -204,6 +236,20 @@ def slow_fields(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+@pytest.fixture
+def resolved_fields(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The resolver fields the plan called itself (`_resolved`: no argument, no middleware)."""
+    calls: list[str] = []
+    original = PlannedExecutionContext._resolved
+
+    def counting(self: Any, entry: Any, parent_type: Any, source: Any, path: Any) -> Any:
+        calls.append(f"{parent_type.name}.{entry.nodes[0].name.value}")
+        return original(self, entry, parent_type, source, path)
+
+    monkeypatch.setattr(PlannedExecutionContext, "_resolved", counting)
+    return calls
+
+
 async def both(query: str, make_root: Callable[[], Any], variables: dict[str, Any] | None = None,
                schemas: tuple[RecordingSchema, RecordingSchema] = (PLANNED, REFERENCE)) -> Answer:
     """Run on both executors (a fresh root each) and require the same answer; returns it."""
@@ -277,8 +323,10 @@ fragment Leaves on Node { s sOpt f fOpt b bOpt id idOpt mood moodOpt when whenOp
 fragment ChildFields on Child { name rank }
 """
 
-# The fields of REGULAR that are not plain attributes (resolvers, abstract types, nested lists).
-NOT_ATTRIBUTES = {"Query.hello", "Node.pet", "Node.named", "Node.matrix", "Node.shout", "Node.later"}
+# The fields of REGULAR graphql-core's execute_field runs (abstract types, nested lists), and those with a
+# resolver function and no argument, which the plan calls itself (`_resolved`).
+VIA_CORE = {"Node.pet", "Node.named", "Node.matrix"}
+RESOLVED = {"Query.hello", "Node.shout", "Node.later"}
 
 
 def regular_root() -> Query:
@@ -396,8 +444,44 @@ def _check_root_lists(answer: Answer) -> None:
     assert sorted(answer.raw_paths()) == [["maybeNodes", 1, "s"], ["nodes", 1, "s"]]
 
 
+def _check_resolver_raises(answer: Answer) -> None:
+    """Two errors: the nullable field nulled, the non-null one nulling `node` (which wins the data)."""
+    assert answer.data == {"node": None}
+    assert sorted(answer.raw_paths()) == [["node", "friend"], ["node", "friendOpt"]]
+    assert answer.raw_messages() == ["boom", "boom"]
+
+
+def _check_resolver_returns_exception(answer: Answer) -> None:
+    """An exception answered (not raised) by a resolver is that field's error, as graphql-core has it."""
+    assert answer.data == {"node": {"friendOpt": None, "friendLater": None}}
+    assert sorted(answer.raw_paths()) == [["node", "friendLater"], ["node", "friendOpt"]]
+    assert answer.raw_messages() == ["returned", "returned"]
+
+
 CASES = [
-    Case("regular", REGULAR, regular_root, _check_regular, {"yes": True, "no": False}, NOT_ATTRIBUTES),
+    Case("regular", REGULAR, regular_root, _check_regular, {"yes": True, "no": False}, VIA_CORE),
+    # resolver fields
+    Case("resolvers", '{ node { friend { name rank inner { name } } friendOpt { name } friendLater { name later } '
+                      'friends { name } greet(name: "x") } }', lambda: Query(node=Node()),
+         lambda a: a.raw == [] and a.data == {"node": {
+             "friend": {"name": "made", "rank": 1, "inner": None}, "friendOpt": {"name": "made"},
+             "friendLater": {"name": "made", "later": "made later"}, "friends": [{"name": "made"}, {"name": "second"}],
+             "greet": "hi x"}} or pytest.fail(str(a)), via_core={"Node.greet"}),
+    Case("resolver-null-in-non-null", "{ node { friend { name } } }", lambda: Query(node=Node(made=None)),
+         node_null_with(["node", "friend"], "Cannot return null for non-nullable field Node.friend.")),
+    Case("resolver-raises", "{ node { friendOpt { name } friend { name } } }",
+         lambda: Query(node=Node(made=RuntimeError("boom"))), _check_resolver_raises),
+    Case("resolver-returns-exception", "{ node { friendOpt { name } friendLater { name } } }",
+         lambda: Query(node=Node(made=ValueError("returned"))), _check_resolver_returns_exception),
+    Case("resolver-object-bad-leaf", "{ node { friendOpt { name } } }", lambda: Query(node=Node(made=Child(name=None))),
+         node_has("friendOpt", None, ["node", "friendOpt", "name"])),
+    Case("resolver-object-bad-leaf-non-null", "{ node { friend { name } } }",
+         lambda: Query(node=Node(made=Child(name=None))), node_null_with(["node", "friend", "name"])),
+    Case("resolver-async-child-error", "{ node { friendLater { name later } } }",
+         lambda: Query(node=Node(made=Child(name="fail"))), node_has("friendLater", None,
+                                                                    ["node", "friendLater", "later"])),
+    Case("resolver-wrong-type", "{ node { friendOpt { name } } }", lambda: Query(node=Node(made=Bare())),
+         node_has("friendOpt", None, ["node", "friendOpt", "name"])),
     Case("attributes-defaults", ATTRIBUTES, lambda: Query(node=Node()),
          lambda a: a.raw == [] and a.data["node"]["kids"][1] == {"name": "k2", "rank": None, "inner": None}
          or pytest.fail(str(a))),
@@ -556,12 +640,17 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-async def test_same_answer_and_errors_as_graphql_core(case: Case, slow_fields: list[str]) -> None:
+async def test_same_answer_and_errors_as_graphql_core(case: Case, slow_fields: list[str],
+                                                      resolved_fields: list[str]) -> None:
     answer = await both(case.query, case.root, case.variables)
     case.check(answer)
     assert case.via_core <= set(slow_fields), slow_fields
     if case.id == "regular":
-        assert set(slow_fields) == NOT_ATTRIBUTES  # every attribute field completed inline
+        assert set(slow_fields) == VIA_CORE  # every attribute field completed inline
+        assert set(resolved_fields) == RESOLVED  # resolvers without arguments called by the plan
+    if case.id == "resolvers":
+        assert set(resolved_fields) == {"Node.friend", "Node.friendOpt", "Node.friendLater", "Node.friends",
+                                        "Child.later"}
     if case.id == "attributes-defaults":
         assert slow_fields == []
 
@@ -705,7 +794,8 @@ HOME = """query Home { home {
 
 
 async def test_home_page_over_http_as_with_planning_off(api: Any, tenant: Any, upstream: Any, app_with: Any,
-                                                       monkeypatch: pytest.MonkeyPatch, slow_fields: list[str]) -> None:
+                                                       monkeypatch: pytest.MonkeyPatch, slow_fields: list[str],
+                                                       resolved_fields: list[str]) -> None:
     from yourmusic.schema import build
     from yourmusic.services.home import DEMO_PAGE
 
@@ -720,7 +810,8 @@ async def test_home_page_over_http_as_with_planning_off(api: Any, tenant: Any, u
     body = {"query": HOME, "operationName": "Home"}
     off = await unplanned.post("/graphql", json=body, headers=headers)
     on = await planned.post("/graphql", json=body, headers=headers)
-    assert "Query.home" in slow_fields and "Track.title" not in slow_fields  # attribute fields planned
+    assert "Query.home" in resolved_fields and "Track.artist" in resolved_fields  # resolvers called by the plan
+    assert "Track.title" not in slow_fields  # attribute fields completed inline
     assert on.status_code == off.status_code == 200
     assert on.json() == off.json()
     answer = on.json()

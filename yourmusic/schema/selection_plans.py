@@ -108,11 +108,16 @@ class _Entry:
         self.sub: tuple[GroupedFieldSet, list[_Entry] | None, Sequence[Any]] | None = None
 
 
-class _Irregular(Exception):
-    """A value the fast path does not complete; graphql-core's execute_field answers it."""
+class _Irregular(Exception):  # noqa: N818  a signal, not an error: hand the field to graphql-core
+    """A value the fast path does not complete; graphql-core's execute_field answers it.
+
+    Raised as a new instance each time: a shared instance would collect the traceback of every raise (Python
+    extends a raised exception's traceback), keeping the frames of past requests, and their values, alive."""
 
 
-_IRREGULAR = _Irregular()
+# The types of the values a leaf completes inline without asking whether they are an exception or an
+# awaitable (anything else is asked: a Future is not a coroutine, and String or JSON would accept it).
+_PLAIN_VALUES = frozenset((str, int, float, bool))
 
 
 class SelectionCache:
@@ -295,14 +300,15 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if kind == _LEAF:  # inline: most fields of an answer are leaves
                     try:
                         value = getattr(source_value, entry.attribute)
-                        if value is None:
+                        if value is None or value is Undefined:
                             if not entry.non_null:
                                 results[response_name] = None
                                 continue
                         elif type(value) is entry.unchanged:
                             results[response_name] = value
                             continue
-                        elif not isinstance(value, Exception):
+                        elif type(value) in _PLAIN_VALUES or not (isinstance(value, Exception)
+                                                                  or is_awaitable(value)):
                             value = entry.coerce(value)  # type: ignore[misc]
                             if value is not None and value is not Undefined:
                                 results[response_name] = value
@@ -394,49 +400,48 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             value = getattr(source, entry.attribute)
         except Exception:  # noqa: BLE001  as graphql-core: any error is the field's
-            raise _IRREGULAR from None
+            raise _Irregular from None
         if value is None or value is Undefined:
             if entry.non_null:
-                raise _IRREGULAR
+                raise _Irregular
             return None
         kind = entry.kind
         if kind == _OBJECT:
             if isinstance(value, Exception) or self.is_awaitable(value):
-                raise _IRREGULAR
+                raise _Irregular
             return value
         if type(value) is not list and type(value) is not tuple:
-            raise _IRREGULAR
+            raise _Irregular
         if kind == _OBJECT_LIST:
             is_awaitable = self.is_awaitable
             for item in value:
-                if item is None:
+                if item is None or item is Undefined:
                     if entry.items_non_null:
-                        raise _IRREGULAR
+                        raise _Irregular
                 elif isinstance(item, Exception) or is_awaitable(item):
-                    raise _IRREGULAR
+                    raise _Irregular
         return value
 
-    @staticmethod
-    def _leaf_list(entry: _Entry, value: Sequence[Any]) -> list[Any]:
+    def _leaf_list(self, entry: _Entry, value: Sequence[Any]) -> list[Any]:
         """A list of leaves, each coerced; raises _Irregular for an item graphql-core would answer with an
-        error (a null where items are non-null, an exception, a value its type refuses)."""
-        coerce, items_non_null = entry.coerce, entry.items_non_null
+        error (a null where items are non-null, an exception, a value its type refuses) or await."""
+        coerce, items_non_null, is_awaitable = entry.coerce, entry.items_non_null, self.is_awaitable
         assert coerce is not None
         out = []
         for item in value:
-            if item is None:
+            if item is None or item is Undefined:
                 if items_non_null:
-                    raise _IRREGULAR
+                    raise _Irregular
                 out.append(None)
                 continue
-            if isinstance(item, Exception):
-                raise _IRREGULAR
+            if type(item) not in _PLAIN_VALUES and (isinstance(item, Exception) or is_awaitable(item)):
+                raise _Irregular
             try:
                 coerced = coerce(item)
             except Exception:  # noqa: BLE001  as graphql-core: any error is the field's
-                raise _IRREGULAR from None
+                raise _Irregular from None
             if coerced is None or coerced is Undefined:
-                raise _IRREGULAR
+                raise _Irregular
             out.append(coerced)
         return out
 
@@ -477,7 +482,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         pending: list[int] = []
         try:
             for index, item in enumerate(value):
-                if item is None:
+                if item is None or item is Undefined:
                     completed.append(None)
                     continue
                 item_path = Path(path, index, None)
