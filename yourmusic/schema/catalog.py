@@ -10,6 +10,7 @@ fields and arguments, the units, ranges and error codes a client meets (`extensi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -56,8 +57,58 @@ def _id(value: Any) -> strawberry.ID:
     return strawberry.ID(str(value))
 
 
+class SharedValue:
+    """A catalog value: built once from an aggregator object and then shared, between the fields of one
+    answer and between requests (`by_source`), so it cannot change after it is built: assigning to one of
+    its attributes raises AttributeError (dataclasses' `frozen` does not combine with Strawberry's resolver
+    methods). The lists it holds are its own copies, never changed either."""
+
+    _sealed = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_sealed", True)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._sealed:
+            raise AttributeError(f"{type(self).__name__} is a shared catalog value: build a new one instead")
+        object.__setattr__(self, name, value)
+
+
+V = TypeVar("V")
+
+
+def by_source(size: int = 4096) -> Callable[[Callable[[Any, dict[str, Any]], V]], Callable[[Any, dict[str, Any]], V]]:
+    """Memoizes a catalog type's `of(cls, d)` by the identity of the aggregator object `d`.
+
+    The entity cache hands out the same dict for an entity while it holds it fresh (services/catalog.py),
+    and the same converted value is then answered for it: a warm home page (about 300 catalog items and
+    relations) converts nothing. A refreshed entity is a new dict, so a new value. At most `size` entries a
+    type (first in, first out), each holding its dict so that its id cannot be reused meanwhile; an object
+    seen once (a fresh upstream answer) costs one entry until it is pushed out. Sound because neither side
+    changes: aggregator objects are never modified once parsed, and the values are SharedValues.
+    """
+
+    def memoize(of: Callable[[Any, dict[str, Any]], V]) -> Callable[[Any, dict[str, Any]], V]:
+        built: dict[int, tuple[dict[str, Any], V]] = {}
+
+        def memoized(cls: Any, d: dict[str, Any]) -> V:
+            hit = built.get(id(d))
+            if hit is not None and hit[0] is d:
+                return hit[1]
+            value = of(cls, d)
+            if len(built) >= size:
+                del built[next(iter(built))]
+            built[id(d)] = (d, value)
+            return value
+
+        memoized.__doc__, memoized.__name__ = of.__doc__, of.__name__
+        return memoized
+
+    return memoize
+
+
 @strawberry.type(description="A catalog price, from the aggregator, in the aggregator's country (AGGREGATOR_COUNTRY).")
-class Price:
+class Price(SharedValue):
     formatted_price: str | None = D(description="The price formatted for display with its currency symbol, e.g. `$9.99`.")
     currency_code: str | None = D(description="ISO 4217 currency code, e.g. `USD`.")
     value: float | None = D(description="The amount in the currency's major unit (9.99 means 9.99 dollars).")
@@ -70,7 +121,7 @@ class Price:
 
 
 @strawberry.type(description="A record label or licensor of a release, from the aggregator.")
-class NamedRef:
+class NamedRef(SharedValue):
     id: strawberry.ID = D(description="The aggregator's id of the label or licensor.")
     name: str = D(description="Its name (empty when the aggregator gives none).")
 
@@ -80,7 +131,7 @@ class NamedRef:
 
 
 @strawberry.type(description="A catalog artist. " + FROM_AGGREGATOR)
-class Artist:
+class Artist(SharedValue):
     id: strawberry.ID = D(description="The aggregator's artist id (digits).")
     name: str = D(description="The artist's name (empty when the aggregator gives none).")
     appears_as: str | None = D(description="The name as credited on a release, when it differs from `name`.")
@@ -90,6 +141,7 @@ class Artist:
     sort_name: str | None = D(description="The name to sort by, e.g. `Beatles, The`.")
 
     @classmethod
+    @by_source()
     def of(cls, d: dict[str, Any]) -> Artist:
         return cls(id=_id(d["id"]), name=d.get("name") or "", appears_as=d.get("appearsAs"), slug=d.get("slug"),
                    image=d.get("image"), url=d.get("url"), sort_name=d.get("sortName"))
@@ -110,7 +162,7 @@ class Artist:
 
 
 @strawberry.type(description="A catalog release (album, single or video). " + FROM_AGGREGATOR)
-class Release:
+class Release(SharedValue):
     id: strawberry.ID = D(description="The aggregator's release id (digits).")
     title: str = D(description="The release's title (empty when the aggregator gives none).")
     version: str | None = D(description="Version of the release, e.g. `Remastered`.")
@@ -131,6 +183,7 @@ class Release:
     artist_id: strawberry.Private[str | None]
 
     @classmethod
+    @by_source()
     def of(cls, d: dict[str, Any]) -> Release:
         artist = d.get("artist") or {}
         return cls(id=_id(d["id"]), title=d.get("title") or "", version=d.get("version"), type=d.get("type"),
@@ -162,7 +215,7 @@ class Release:
 
 
 @strawberry.type(description="A catalog track. " + FROM_AGGREGATOR)
-class Track:
+class Track(SharedValue):
     id: strawberry.ID = D(description="The aggregator's track id (digits).")
     title: str = D(description="The track's title (empty when the aggregator gives none).")
     version: str | None = D(description="Version of the track, e.g. `Radio Edit`.")
@@ -181,6 +234,7 @@ class Track:
     artist_id: strawberry.Private[str | None]
 
     @classmethod
+    @by_source()
     def of(cls, d: dict[str, Any]) -> Track:
         release = d.get("release") or {}
         artist = d.get("artist") or {}

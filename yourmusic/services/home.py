@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, SkipValidation, TypeAdapter, ValidationError, ValidationInfo,
+                      field_validator)
 from pydantic_core import PydanticCustomError
 from tortoise.transactions import in_transaction
 
@@ -221,8 +222,8 @@ class Banner(_Value):
     subtitle: str | None
     image: str | None
     link: Link
-    release: dict[str, Any] | None = None
-    artist: dict[str, Any] | None = None
+    release: SkipValidation[dict[str, Any] | None] = None  # as the entity cache holds it (see CatalogView)
+    artist: SkipValidation[dict[str, Any] | None] = None
     playlist: PlaylistCard | None = None
 
 
@@ -238,10 +239,12 @@ class HeroView(_ModuleView):
 
 
 class CatalogView(_ModuleView):
-    """Releases, tracks or artists, each the aggregator's JSON."""
+    """Releases, tracks or artists, each the aggregator's JSON: the very objects the entity cache holds, not
+    validated copies (they come from the catalog service, and GraphQL converts each once by its identity:
+    schema/catalog.py `by_source`)."""
 
     type: Literal["release_carousel", "track_list", "artist_grid", "new_releases"]
-    items: list[dict[str, Any]]
+    items: SkipValidation[list[dict[str, Any]]]
 
 
 class PlaylistsView(_ModuleView):
