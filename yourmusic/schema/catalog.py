@@ -61,8 +61,10 @@ class SharedValue:
     """A catalog value: built once from an aggregator object and then shared, between the fields of one
     answer and between requests (`by_source`), so it cannot change after it is built: assigning to one of
     its attributes raises AttributeError (dataclasses' `frozen` does not combine with Strawberry's resolver
-    methods). The lists it holds are its own copies, never changed either."""
+    methods). The lists it holds are its own copies, never changed either. GraphQL keeps the completed leaves
+    of such a value across requests (schema/selection_plans.py, LeafMemo)."""
 
+    __shared_value__ = True  # selection_plans.SHARED_VALUE_MARK: its completed leaves are kept (LeafMemo)
     _sealed = False
 
     def __post_init__(self) -> None:

@@ -46,7 +46,7 @@ from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-__all__ = ["ATTRIBUTE_MARK", "PlannedExecutionContext", "SelectionCache"]
+__all__ = ["ATTRIBUTE_MARK", "LEAVES", "SHARED_VALUE_MARK", "LeafMemo", "PlannedExecutionContext", "SelectionCache"]
 
 ATTRIBUTE_MARK = "_plain_attribute"
 """The attribute a resolver carries when it only reads `getattr(source, <its value>)` (schema/execution.py's
@@ -105,7 +105,69 @@ class _Entry:
         # The sub-selection on `object_type`, once collected: (grouped field set, its plan or None when
         # something in it is deferred, the new defer usages). It lives as long as this entry: the request's
         # plan, or the document's SelectionCache when collection cannot depend on variables.
-        self.sub: tuple[GroupedFieldSet, list[_Entry] | None, Sequence[Any]] | None = None
+        self.sub: tuple[GroupedFieldSet, _Plan | None, Sequence[Any]] | None = None
+
+
+SHARED_VALUE_MARK = "__shared_value__"
+"""A class attribute (True) of the Python classes whose instances never change once built and may be shared
+between requests (schema/catalog.py's SharedValue): the leaves of such an object are kept by LeafMemo."""
+
+_LEAF_KINDS = frozenset((_TYPENAME, _LEAF, _LEAF_LIST))
+
+
+class _Plan:
+    """The entries of one selection set on one object type, in response order, and what LeafMemo needs:
+    the response names, the entries that are not leaves, and whether the plan may be memoized (it lives in
+    a document's SelectionCache, so that its identity is stable, and it has leaves)."""
+
+    __slots__ = ("entries", "memoizable", "names", "rest")
+
+    def __init__(self, entries: list[_Entry], shared: bool) -> None:
+        self.entries = entries
+        self.names = [entry.name for entry in entries]
+        self.rest = [entry for entry in entries if entry.kind not in _LEAF_KINDS]
+        self.memoizable = shared and len(self.rest) < len(entries)
+
+
+class LeafMemo:
+    """The completed leaves of shared values (SHARED_VALUE_MARK) by (plan, value), across requests.
+
+    A warm home page answers the same few hundred catalog values every time, each with up to 20 leaves: the
+    second time, an object's leaves are one dict copy, and only its other fields (objects, resolvers) run.
+    What is kept is a dict in response order with every field's name, the leaves' values and None where the
+    other fields go (they are filled in each time). Kept only when every leaf completed inline (no error,
+    nothing graphql-core had to decide). Sound because the value cannot change once built and a plan's
+    leaves read only the value (attributes and their scalar coercion), whoever asks. Bounded: `size`
+    entries in all, first in first out; each holds its plan and value, so their ids are not reused.
+    """
+
+    def __init__(self, size: int = 16_384) -> None:
+        self.size = size
+        self._kept: dict[tuple[int, int], tuple[_Plan, Any, dict[str, Any]]] = {}
+
+    def get(self, plan: _Plan, value: Any) -> dict[str, Any] | None:
+        """A copy of the leaves kept for `value` under `plan` (with None for its other fields), or None."""
+        hit = self._kept.get((id(plan), id(value)))
+        if hit is not None and hit[0] is plan and hit[1] is value:
+            return hit[2].copy()
+        return None
+
+    def put(self, plan: _Plan, value: Any, results: dict[str, Any]) -> None:
+        """Keep the leaves of `results` (the completed fields of `value` under `plan`)."""
+        kept = dict.fromkeys(plan.names)
+        for entry in plan.entries:
+            if entry.kind in _LEAF_KINDS:
+                kept[entry.name] = results[entry.name]
+        if len(self._kept) >= self.size:
+            del self._kept[next(iter(self._kept))]
+        self._kept[(id(plan), id(value))] = (plan, value, kept)
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
+LEAVES = LeafMemo()
+"""The process's LeafMemo (one event loop per process; plain dict operations)."""
 
 
 class _Irregular(Exception):  # noqa: N818  a signal, not an error: hand the field to graphql-core
@@ -137,7 +199,7 @@ class SelectionCache:
     def __init__(self) -> None:
         self.collected: dict[tuple[GraphQLObjectType, tuple[int, ...]], CollectedFields] = {}
         self.owned: dict[int, GroupedFieldSet] = {}
-        self.plans: dict[tuple[GraphQLObjectType, int], list[_Entry]] = {}
+        self.plans: dict[tuple[GraphQLObjectType, int], _Plan] = {}
 
     @staticmethod
     def for_document(document: DocumentNode) -> SelectionCache | None:
@@ -177,7 +239,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, selection_cache: SelectionCache | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[_Entry]]] = {}
+        self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, _Plan]] = {}
         self._planned = _plannable_middleware(self.middleware_manager)
         self._shared = selection_cache
 
@@ -204,19 +266,21 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     # -- plans -------------------------------------------------------------------------------------------
 
-    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> list[_Entry]:
-        """The entries of one selection set on `parent_type`, built once per request (the grouped field set
-        is graphql-core's memoized one: kept alive beside the plan, so its id is not reused)."""
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> _Plan:
+        """The plan of one selection set on `parent_type`: from the document's SelectionCache when the grouped
+        field set is one it owns, else built once per request (the grouped field set is graphql-core's
+        memoized one, kept alive beside the plan, so its id is not reused)."""
         key = (parent_type, id(grouped_field_set))
         shared = self._shared
         if shared is not None and key[1] in shared.owned:
-            entries = shared.plans.get(key)
-            if entries is None:
-                entries = shared.plans[key] = self._entries(parent_type, grouped_field_set)
-            return entries
+            plan = shared.plans.get(key)
+            if plan is None:
+                plan = shared.plans[key] = _Plan(self._entries(parent_type, grouped_field_set), shared=True)
+            return plan
         found = self._plans.get(key)
         if found is None:
-            found = self._plans[key] = (grouped_field_set, self._entries(parent_type, grouped_field_set))
+            found = self._plans[key] = (grouped_field_set,
+                                        _Plan(self._entries(parent_type, grouped_field_set), shared=False))
         return found[1]
 
     def _entries(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> list[_Entry]:
@@ -288,14 +352,25 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._execute_plan(parent_type, source_value, path, self._plan(parent_type, grouped_field_set))
 
     def _execute_plan(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
-                      plan: list[_Entry]) -> AwaitableOrValue[dict[str, Any]]:
-        """The fields of one object by its plan: its dict, or an awaitable of it."""
-        results: dict[str, Any] = {}
+                      plan: _Plan) -> AwaitableOrValue[dict[str, Any]]:
+        """The fields of one object by its plan: its dict, or an awaitable of it. The leaves of a shared value
+        come from LEAVES when it holds them (then only the other fields run), and are kept there after."""
+        keep = False
+        entries = plan.entries
+        if plan.memoizable and getattr(type(source_value), SHARED_VALUE_MARK, False):
+            kept = LEAVES.get(plan, source_value)
+            if kept is not None:
+                results = kept
+                entries = plan.rest
+            else:
+                results, keep = {}, True
+        else:
+            results = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         resolvers = self.middleware_manager is None  # a middleware wraps resolver functions: theirs is the slow way
         try:
-            for entry in plan:
+            for entry in entries:
                 kind, response_name = entry.kind, entry.name
                 if kind == _LEAF:  # inline: most fields of an answer are leaves
                     try:
@@ -315,7 +390,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                                 continue
                     except Exception:  # noqa: BLE001, S110  graphql-core's execute_field answers the error
                         pass
-                    kind = _SLOW
+                    kind, keep = _SLOW, False
                 elif kind == _TYPENAME:
                     results[response_name] = entry.typename
                     continue
@@ -330,6 +405,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         value = self._value(entry, source_value)
                     except _Irregular:
                         kind = _SLOW
+                        keep = keep and entry.kind != _LEAF_LIST
                     else:
                         if value is None:
                             results[response_name] = None
@@ -342,13 +418,14 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                                 results[response_name] = self._leaf_list(entry, value)
                                 continue
                             except _Irregular:
-                                kind = _SLOW
+                                kind, keep = _SLOW, False
                         else:
                             result = self._object_list(entry, value, field_path)
                 if kind == _SLOW:
                     result = self.execute_field(parent_type, source_value, entry.details,
                                                 Path(path, response_name, parent_type.name), None)
                     if result is Undefined:
+                        results.pop(response_name, None)  # a kept placeholder included
                         continue
                 results[response_name] = result
                 if is_awaitable(result):
@@ -357,6 +434,8 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
             raise
+        if keep:
+            LEAVES.put(plan, source_value, results)
         if not awaitable_fields:
             return results
 
