@@ -1,5 +1,5 @@
-"""Selection plans: the attribute fields of a selection set completed in one loop, without graphql-core's
-per-field machinery, with the answer and the errors graphql-core itself would give.
+"""Selection plans: a selection set's fields completed in one loop, without graphql-core's per-field
+machinery, with the answer and the errors graphql-core itself would give.
 
 graphql-core executes every field the same way (`Executor.execute_field`): a response path, a
 `GraphQLResolveInfo` of 15 values, the resolver, two awaitable checks, then `complete_value` walking the
@@ -7,16 +7,16 @@ type (non-null, list, leaf, abstract, object) for each value, about 2 µs a fiel
 has about 5,000 fields (bench/home_page.py), 95% of them a dataclass attribute (`_attribute` resolvers,
 schema/execution.py): most of the request was that machinery.
 
-`PlannedExecutionContext.execute_fields` looks at each selection set once per request (its *plan*, keyed
-by the object type and graphql-core's memoized grouped field set) and sorts its fields:
+`PlannedExecutionContext.execute_fields` sorts the fields of each selection set once (its *plan*):
 
 - an attribute field whose type is a leaf, an object, or a list of either (no arguments, no
   `is_type_of`, no fragment variables, no `@stream`) is read with `getattr` and completed inline: a leaf
-  by its type's `coerce_output_value`, an object by executing its sub-selection (this method again), a
-  list item by item;
+  by its type's `coerce_output_value` (a str or bool that String, ID or Boolean answer unchanged: by a
+  type comparison), an object by executing its sub-selection's plan, a list item by item;
 - `__typename` is the object type's name;
-- anything else (a resolver function, an abstract type, a nested list, ...) goes to graphql-core's own
-  `execute_field`, as before.
+- a field with a resolver function and no arguments is called as `execute_field` calls it (the same
+  GraphQLResolveInfo), less its lookups; the object it answers is completed by plan;
+- anything else (arguments, an abstract type, a nested list, ...) goes to graphql-core's `execute_field`.
 
 The fast path only ever takes the way graphql-core would take when all is well. Whenever a value is
 irregular before any sub-selection ran (a null in a non-null position, a leaf its scalar refuses, a list
@@ -28,9 +28,15 @@ field; pending siblings settled in the background), so null propagation, error p
 graphql-core's. tests/test_selection_plans.py runs the same documents through both executors and
 compares answers and errors.
 
+What is kept between requests:
+- SelectionCache (on the document's DocumentCache entry): the collected selection sets and their plans,
+  unless a directive argument holds a variable;
+- LeafMemo (LEAVES, bounded): the completed leaves of a *shared value* (a class with SHARED_VALUE_MARK,
+  e.g. a catalog Release, which cannot change once built) under a kept plan; its other fields run as usual.
+
 Middleware (an extension's `resolve` hook) wraps every resolver: with one, nothing is planned, unless
 every middleware says it leaves attribute fields alone (`skips_attribute_fields = True`, as our tracing
-extension: Strawberry does not trace attribute fields).
+extension: Strawberry does not trace attribute fields); resolver functions then run through it.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ _UNCHANGED = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 class _Entry:
     """One field of a plan: how `execute_fields` completes it (`kind`) and what it needs for that."""
 
-    __slots__ = ("sub", 
+    __slots__ = (
         "attribute",
         "coerce",
         "details",
@@ -83,6 +89,7 @@ class _Entry:
         "nodes",
         "non_null",
         "object_type",
+        "sub",
         "typename",
         "unchanged",
     )
@@ -170,7 +177,7 @@ LEAVES = LeafMemo()
 """The process's LeafMemo (one event loop per process; plain dict operations)."""
 
 
-class _Irregular(Exception):  # noqa: N818  a signal, not an error: hand the field to graphql-core
+class _Irregular(Exception):
     """A value the fast path does not complete; graphql-core's execute_field answers it.
 
     Raised as a new instance each time: a shared instance would collect the traceback of every raise (Python
@@ -430,7 +437,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 results[response_name] = result
                 if is_awaitable(result):
                     awaitable_fields.append(response_name)
-        except Exception:
+        except Exception:  # noqa: BLE001  as graphql-core: any error is the field's
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
             raise
