@@ -437,7 +437,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 results[response_name] = result
                 if is_awaitable(result):
                     awaitable_fields.append(response_name)
-        except Exception:  # noqa: BLE001  as graphql-core: any error is the field's
+        except Exception:
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
             raise
