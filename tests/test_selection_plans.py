@@ -9,14 +9,18 @@ path the spec gives, the level null propagated to), so a case cannot pass with b
 wrong, and the attribute fields of a regular document are shown not to go through `execute_field`.
 
 Also: the document's SelectionCache (fields collected once across requests; never kept when a directive
-argument holds a variable), middleware (planning off unless every middleware skips attribute fields),
-and the real app's /graphql home page answered the same with planning off.
+argument holds a variable), LeafMemo (the leaves of shared values kept across requests, their other fields
+run each time, nothing irregular kept), SharedValue and `by_source` (catalog values built once per
+aggregator object, unchangeable), middleware (planning off unless every middleware skips attribute
+fields), and the real app's /graphql home page answered the same with planning off, twice. Answers are
+compared with their key order (a response map follows the selection's order).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +37,7 @@ from strawberry.scalars import JSON
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from yourmusic.schema import selection_plans
+from yourmusic.schema.catalog import SharedValue, by_source
 from yourmusic.schema.execution import MASKED_MESSAGE, YourMusicSchema
 from yourmusic.schema.selection_plans import PlannedExecutionContext
 
@@ -250,12 +255,18 @@ def resolved_fields(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
+def ordered(data: Any) -> str:
+    """`data` as JSON text: equal only when every map has the same keys in the same order."""
+    return json.dumps(data, default=str)
+
+
 async def both(query: str, make_root: Callable[[], Any], variables: dict[str, Any] | None = None,
                schemas: tuple[RecordingSchema, RecordingSchema] = (PLANNED, REFERENCE)) -> Answer:
     """Run on both executors (a fresh root each) and require the same answer; returns it."""
     reference = await run(schemas[1], query, make_root(), variables)
     planned = await run(schemas[0], query, make_root(), variables)
     assert planned.data == reference.data
+    assert ordered(planned.data) == ordered(reference.data)  # the same keys in the same order
     assert planned.errors == reference.errors
     assert planned.raw == reference.raw
     return reference
@@ -824,3 +835,129 @@ async def test_home_page_over_http_as_with_planning_off(api: Any, tenant: Any, u
     releases = answer["data"]["releases"]
     assert releases[1] is None and releases[0]["id"] == "1" and releases[2]["id"] == "4"
     assert [(e["path"], e["extensions"]["code"]) for e in answer["errors"]] == [(["releases", 1], "NOT_FOUND")]
+    # The second request of the planned app answers the kept leaves of the same catalog values (LeafMemo).
+    again = await planned.post("/graphql", json=body, headers=headers)
+    assert ordered(again.json()) == ordered(off.json())
+
+
+# --------------------------------------------------------------------------- LeafMemo and shared values
+
+
+@strawberry.type
+class Disc(SharedValue):
+    """A shared value (its leaves are kept across requests); `loud` is a resolver, run every time."""
+
+    title: str = "disc"
+    year: int | None = 1999
+    tags: list[str] = strawberry.field(default_factory=lambda: ["rock"])
+    child: Child | None = None
+    calls: strawberry.Private[list[int]] = strawberry.field(default_factory=list)
+
+    @strawberry.field
+    def loud(self, info: strawberry.Info) -> str:
+        self.calls.append(1)  # the list it holds, not an attribute assignment
+        return self.title.upper()
+
+
+@strawberry.type
+class DiscQuery:
+    discs: list[Disc | None] = strawberry.field(default_factory=list)
+
+
+def disc_schemas() -> tuple[RecordingSchema, RecordingSchema]:
+    return (RecordingSchema(query=DiscQuery),
+            RecordingSchema(query=DiscQuery, execution_context_class=StrawberryGraphQLCoreExecutionContext))
+
+
+@pytest.fixture
+def kept_hits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The titles of the shared values whose leaves LEAVES answered."""
+    hits: list[str] = []
+    original = selection_plans.LeafMemo.get
+
+    def counting(self: Any, plan: Any, value: Any) -> Any:
+        found = original(self, plan, value)
+        if found is not None:
+            hits.append(value.title)
+        return found
+
+    monkeypatch.setattr(selection_plans.LeafMemo, "get", counting)
+    return hits
+
+
+DISCS = "{ discs { loud title child { name rank } year __typename tags } }"
+
+
+async def test_kept_leaves_answer_again_and_the_other_fields_run(kept_hits: list[str]) -> None:
+    """The same shared values twice: the second answer is the first (in order), its leaves kept, `loud`
+    and `child` run again (a changed child shows: it is not a leaf of the value)."""
+    discs = [Disc(title="a", child=Child(name="c1")), Disc(title="b", year=None, tags=[]), None]
+    schemas = disc_schemas()
+    first = await both(DISCS, lambda: DiscQuery(discs=discs), schemas=schemas)
+    assert first.raw == [] and first.data["discs"][0] == {"loud": "A", "title": "a", "child": {"name": "c1", "rank": 1},
+                                                          "year": 1999, "__typename": "Disc", "tags": ["rock"]}
+    assert kept_hits == []
+    discs[0].child.name = "changed"  # a Child is not a shared value
+    second = await both(DISCS, lambda: DiscQuery(discs=discs), schemas=schemas)
+    assert kept_hits == ["a", "b"]
+    assert second.data["discs"][0]["child"] == {"name": "changed", "rank": 1}
+    assert list(second.data["discs"][1]) == ["loud", "title", "child", "year", "__typename", "tags"]
+    assert len(discs[0].calls) == 4  # twice per run of `both`: the resolver is never kept
+
+
+async def test_irregular_leaves_are_not_kept(kept_hits: list[str]) -> None:
+    """A shared value with a null title (non-null) answers graphql-core's error every time, never kept."""
+    bad = Disc(title=None)  # type: ignore[arg-type]
+    schemas = disc_schemas()
+    for _ in range(3):
+        answer = await both("{ discs { title year } }", lambda: DiscQuery(discs=[bad]), schemas=schemas)
+        assert answer.data == {"discs": [None]}
+        error_at(answer, ["discs", 0, "title"], "Cannot return null for non-nullable field Disc.title.")
+    assert kept_hits == []
+
+
+async def test_variables_in_directives_keep_no_leaves(kept_hits: list[str]) -> None:
+    """Plans of a document whose selection depends on variables are not kept, so neither are leaves:
+    alternating the variable on the same values answers each selection."""
+    discs = [Disc(title="v")]
+    query = "query($y: Boolean!) { discs { title year @include(if: $y) tags @skip(if: $y) } }"
+    schemas = disc_schemas()
+    for flag in (True, False, True):
+        answer = await both(query, lambda: DiscQuery(discs=discs), {"y": flag}, schemas=schemas)
+        assert answer.data == {"discs": [{"title": "v", "year": 1999} if flag else {"title": "v", "tags": ["rock"]}]}
+    assert kept_hits == []
+
+
+def test_leaf_memo_is_bounded_first_in_first_out() -> None:
+    memo = selection_plans.LeafMemo(size=2)
+    plan = selection_plans._Plan([], shared=True)
+    values = [Disc(title=str(i)) for i in range(3)]
+    for value in values:
+        memo.put(plan, value, {})
+    assert memo.get(plan, values[0]) is None
+    assert memo.get(plan, values[1]) == {} and memo.get(plan, values[2]) == {}
+
+
+def test_a_shared_value_cannot_change() -> None:
+    disc = Disc(title="x")
+    with pytest.raises(AttributeError, match="shared catalog value"):
+        disc.title = "y"
+    assert disc.title == "x"
+
+
+def test_by_source_builds_once_per_object_and_is_bounded() -> None:
+    built: list[dict[str, Any]] = []
+
+    class Thing:
+        @classmethod
+        @by_source(size=2)
+        def of(cls, d: dict[str, Any]) -> tuple[str, int]:
+            built.append(d)
+            return (d["name"], len(built))
+
+    a, b, c = {"name": "a"}, {"name": "b"}, {"name": "c"}
+    assert Thing.of(a) is Thing.of(a) and built == [a]
+    assert Thing.of(dict(a)) == ("a", 2)  # an equal but other object: built again
+    Thing.of(b)
+    Thing.of(c)  # the bound (2): the oldest entries pushed out
+    assert Thing.of(a) == ("a", 5)
