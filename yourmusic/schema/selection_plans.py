@@ -473,7 +473,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             else:
                 completed = self.complete_value(field_type, details, info, path, result, None)
             if self.is_awaitable(completed):
-                return self._field_awaited(completed, field_type, details, path)
+                return self._awaited(completed, field_type, details, path)
         except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
             self.handle_field_error(raw_error, field_type, details, path)
             return None
@@ -555,7 +555,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(raw_error, field_type, details, path)
             return None
         if self.is_awaitable(completed):
-            return self._field_awaited(completed, field_type, details, path)
+            return self._awaited(completed, field_type, details, path)
         return completed
 
     def _object_list(self, entry: _Entry, value: Sequence[Any], path: Path) -> Any:
@@ -578,7 +578,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     self.handle_field_error(raw_error, item_type, details, item_path)
                     result = None
                 if is_awaitable(result):
-                    result = self._item_awaited(result, item_type, details, item_path)
+                    result = self._awaited(result, item_type, details, item_path)
                     pending.append(index)
                 completed.append(result)
         except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
@@ -598,22 +598,14 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     completed[index] = result
             return completed
 
-        return self._field_awaited(get_completed(), field_type, details, path)
+        return self._awaited(get_completed(), field_type, details, path)
 
-    async def _field_awaited(self, completed: Awaitable[Any], field_type: GraphQLOutputType,
-                             details: FieldDetailsList, path: Path) -> Any:
-        """A field's pending completion; its error handled at the field (`execute_field`'s)."""
+    async def _awaited(self, completed: Awaitable[Any], output_type: GraphQLOutputType,
+                       details: FieldDetailsList, path: Path) -> Any:
+        """A pending completion at `path`, a field's (`output_type` its type: `execute_field`'s handling) or a
+        list item's (the item type: `complete_list_item_value`'s); its error handled there."""
         try:
             return await completed
         except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
-            self.handle_field_error(raw_error, field_type, details, path)
-            return None
-
-    async def _item_awaited(self, completed: Awaitable[Any], item_type: GraphQLOutputType,
-                            details: FieldDetailsList, path: Path) -> Any:
-        """A list item's pending completion; its error handled at the item (`complete_list_item_value`'s)."""
-        try:
-            return await completed
-        except Exception as raw_error:  # noqa: BLE001  as graphql-core: any error is the field's
-            self.handle_field_error(raw_error, item_type, details, path)
+            self.handle_field_error(raw_error, output_type, details, path)
             return None
