@@ -536,7 +536,7 @@ class YourMusicSchema(strawberry.Schema):
             self._schema, document.node, root_value=root_value, context_value=context_value,  # type: ignore[arg-type]
             variable_values=variable_values, operation_name=ctx._provided_operation_name,
             executor_class=self.execution_context_class, hide_suggestions=self.limits.hide_suggestions,
-            operation_extensions=operation_extensions,
+            operation_extensions=operation_extensions, **self._selection_cache(document),
         )
         if self.is_awaitable(source):
             source = await source
