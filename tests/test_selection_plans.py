@@ -844,13 +844,22 @@ async def test_home_page_over_http_as_with_planning_off(api: Any, tenant: Any, u
 
 
 @strawberry.type
+class Cover(SharedValue):
+    """A shared value of leaves only: kept whole, and inside a Disc's kept fields."""
+
+    url: str = "https://example.com/c.jpg"
+
+
+@strawberry.type
 class Disc(SharedValue):
-    """A shared value (its leaves are kept across requests); `loud` is a resolver, run every time."""
+    """A shared value (its leaves are kept across requests); `loud` is a resolver, run every time; `child`
+    is not a shared value (a Disc holding one is never kept), `cover` is (kept inside the Disc's fields)."""
 
     title: str = "disc"
     year: int | None = 1999
     tags: list[str] = strawberry.field(default_factory=lambda: ["rock"])
     child: Child | None = None
+    cover: Cover | None = None
     calls: strawberry.Private[list[int]] = strawberry.field(default_factory=list)
 
     @strawberry.field
@@ -878,31 +887,34 @@ def kept_hits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def counting(self: Any, plan: Any, value: Any) -> Any:
         found = original(self, plan, value)
         if found is not None:
-            hits.append(value.title)
+            hits.append(getattr(value, "title", type(value).__name__))
         return found
 
     monkeypatch.setattr(selection_plans.LeafMemo, "get", counting)
     return hits
 
 
-DISCS = "{ discs { loud title child { name rank } year __typename tags } }"
+DISCS = "{ discs { loud title child { name rank } year __typename cover { url } tags } }"
 
 
 async def test_kept_leaves_answer_again_and_the_other_fields_run(kept_hits: list[str]) -> None:
-    """The same shared values twice: the second answer is the first (in order), its leaves kept, `loud`
-    and `child` run again (a changed child shows: it is not a leaf of the value)."""
-    discs = [Disc(title="a", child=Child(name="c1")), Disc(title="b", year=None, tags=[]), None]
+    """The same shared values twice: the second answer is the first (in order). The Disc holding a plain
+    Child is never kept (a changed child shows); the one holding a Cover is kept whole, its cover inside
+    (no lookup of its own); `loud`, a resolver, runs every time."""
+    discs = [Disc(title="a", child=Child(name="c1")), Disc(title="b", year=None, tags=[], cover=Cover()), None]
     schemas = disc_schemas()
     first = await both(DISCS, lambda: DiscQuery(discs=discs), schemas=schemas)
     assert first.raw == [] and first.data["discs"][0] == {"loud": "A", "title": "a", "child": {"name": "c1", "rank": 1},
-                                                          "year": 1999, "__typename": "Disc", "tags": ["rock"]}
+                                                          "year": 1999, "__typename": "Disc", "cover": None,
+                                                          "tags": ["rock"]}
     assert kept_hits == []
     discs[0].child.name = "changed"  # a Child is not a shared value
     second = await both(DISCS, lambda: DiscQuery(discs=discs), schemas=schemas)
-    assert kept_hits == ["a", "b"]
+    assert kept_hits == ["b"]
     assert second.data["discs"][0]["child"] == {"name": "changed", "rank": 1}
-    assert list(second.data["discs"][1]) == ["loud", "title", "child", "year", "__typename", "tags"]
-    assert len(discs[0].calls) == 4  # twice per run of `both`: the resolver is never kept
+    assert second.data["discs"][1]["cover"] == {"url": "https://example.com/c.jpg"}
+    assert list(second.data["discs"][1]) == ["loud", "title", "child", "year", "__typename", "cover", "tags"]
+    assert len(discs[1].calls) == 4  # twice per run of `both`: the resolver is never kept
 
 
 async def test_irregular_leaves_are_not_kept(kept_hits: list[str]) -> None:
@@ -930,7 +942,7 @@ async def test_variables_in_directives_keep_no_leaves(kept_hits: list[str]) -> N
 
 def test_leaf_memo_is_bounded_first_in_first_out() -> None:
     memo = selection_plans.LeafMemo(size=2)
-    plan = selection_plans._Plan([], shared=True)
+    plan = selection_plans._Plan([], shared=True)  # no object type: LeafMemo itself does not look
     values = [Disc(title=str(i)) for i in range(3)]
     for value in values:
         memo.put(plan, value, {})

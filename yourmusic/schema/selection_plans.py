@@ -119,33 +119,44 @@ SHARED_VALUE_MARK = "__shared_value__"
 """A class attribute (True) of the Python classes whose instances never change once built and may be shared
 between requests (schema/catalog.py's SharedValue): the leaves of such an object are kept by LeafMemo."""
 
-_LEAF_KINDS = frozenset((_TYPENAME, _LEAF, _LEAF_LIST))
+# What a kept dict may hold: leaves, and attribute objects when they are shared values completed wholly
+# from kept leaves (checked as they complete: `_kept_whole`).
+_KEPT_KINDS = frozenset((_TYPENAME, _LEAF, _LEAF_LIST, _OBJECT))
 
 
 class _Plan:
     """The entries of one selection set on one object type, in response order, and what LeafMemo needs:
-    the response names, the entries that are not leaves, and whether the plan may be memoized (it lives in
-    a document's SelectionCache, so that its identity is stable, and it has leaves)."""
+    the response names, the entries a kept dict cannot hold (`rest`: resolvers, lists of objects, what
+    graphql-core runs), and `shared_class`: the Python class whose instances' completed fields may be kept
+    (the object type's class when it has SHARED_VALUE_MARK and the plan lives in a document's
+    SelectionCache, so that its identity is stable, and has fields to keep; else None)."""
 
-    __slots__ = ("entries", "memoizable", "names", "rest")
+    __slots__ = ("entries", "names", "rest", "shared_class")
 
-    def __init__(self, entries: list[_Entry], shared: bool) -> None:
+    def __init__(self, entries: list[_Entry], shared: bool, object_type: GraphQLObjectType | None = None) -> None:
         self.entries = entries
         self.names = [entry.name for entry in entries]
-        self.rest = [entry for entry in entries if entry.kind not in _LEAF_KINDS]
-        self.memoizable = shared and len(self.rest) < len(entries)
+        self.rest = [entry for entry in entries if entry.kind not in _KEPT_KINDS]
+        definition = (object_type.extensions or {}).get("strawberry-definition") if object_type is not None else None
+        origin = getattr(definition, "origin", None)
+        self.shared_class: type | None = (
+            origin if shared and len(self.rest) < len(entries) and getattr(origin, SHARED_VALUE_MARK, False) is True
+            else None)
 
 
 class LeafMemo:
     """The completed leaves of shared values (SHARED_VALUE_MARK) by (plan, value), across requests.
 
-    A warm home page answers the same few hundred catalog values every time, each with up to 20 leaves: the
-    second time, an object's leaves are one dict copy, and only its other fields (objects, resolvers) run.
-    What is kept is a dict in response order with every field's name, the leaves' values and None where the
-    other fields go (they are filled in each time). Kept only when every leaf completed inline (no error,
-    nothing graphql-core had to decide). Sound because the value cannot change once built and a plan's
-    leaves read only the value (attributes and their scalar coercion), whoever asks. Bounded: `size`
-    entries in all, first in first out; each holds its plan and value, so their ids are not reused.
+    A warm home page answers the same few hundred catalog values every time, each with up to 20 leaves and
+    a few small objects (a price, a label): the second time, an object's kept fields are one dict copy, and
+    only its other fields (resolvers such as a release's artist) run. What is kept is a dict in response
+    order with every field's name: the leaves' values, the completed attribute objects that are shared
+    values kept whole themselves (a Release's `price`: a Price whose own plan keeps everything), and None
+    where the other fields go (they are filled in each time). Kept only when all of that completed inline
+    (no error, nothing graphql-core had to decide). Sound because the value cannot change once built, nor
+    its attribute values, and those fields read only them (attributes and their scalar coercion), whoever
+    asks. Bounded: `size` entries in all, first in first out; each holds its plan and value, so their ids
+    are not reused.
     """
 
     def __init__(self, size: int = 16_384) -> None:
@@ -159,11 +170,15 @@ class LeafMemo:
             return hit[2].copy()
         return None
 
+    def holds(self, plan: _Plan, value: Any) -> bool:
+        hit = self._kept.get((id(plan), id(value)))
+        return hit is not None and hit[0] is plan and hit[1] is value
+
     def put(self, plan: _Plan, value: Any, results: dict[str, Any]) -> None:
-        """Keep the leaves of `results` (the completed fields of `value` under `plan`)."""
+        """Keep the fields of `results` (the completed fields of `value` under `plan`) but `plan.rest`."""
         kept = dict.fromkeys(plan.names)
         for entry in plan.entries:
-            if entry.kind in _LEAF_KINDS:
+            if entry.kind in _KEPT_KINDS:
                 kept[entry.name] = results[entry.name]
         if len(self._kept) >= self.size:
             del self._kept[next(iter(self._kept))]
@@ -282,12 +297,12 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if shared is not None and key[1] in shared.owned:
             plan = shared.plans.get(key)
             if plan is None:
-                plan = shared.plans[key] = _Plan(self._entries(parent_type, grouped_field_set), shared=True)
+                plan = shared.plans[key] = _Plan(self._entries(parent_type, grouped_field_set), True, parent_type)
             return plan
         found = self._plans.get(key)
         if found is None:
             found = self._plans[key] = (grouped_field_set,
-                                        _Plan(self._entries(parent_type, grouped_field_set), shared=False))
+                                        _Plan(self._entries(parent_type, grouped_field_set), False))
         return found[1]
 
     def _entries(self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> list[_Entry]:
@@ -364,7 +379,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         come from LEAVES when it holds them (then only the other fields run), and are kept there after."""
         keep = False
         entries = plan.entries
-        if plan.memoizable and getattr(type(source_value), SHARED_VALUE_MARK, False):
+        if type(source_value) is plan.shared_class:
             kept = LEAVES.get(plan, source_value)
             if kept is not None:
                 results = kept
@@ -412,7 +427,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         value = self._value(entry, source_value)
                     except _Irregular:
                         kind = _SLOW
-                        keep = keep and entry.kind != _LEAF_LIST
+                        keep = keep and entry.kind not in _KEPT_KINDS
                     else:
                         if value is None:
                             results[response_name] = None
@@ -420,6 +435,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         field_path = Path(path, response_name, parent_type.name)
                         if kind == _OBJECT:
                             result = self._object(entry, value, field_path)
+                            keep = keep and self._kept_whole(entry, value)
                         elif kind == _LEAF_LIST:
                             try:
                                 results[response_name] = self._leaf_list(entry, value)
@@ -456,6 +472,13 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    @staticmethod
+    def _kept_whole(entry: _Entry, value: Any) -> bool:
+        """Whether the object `value` of an attribute field just completed as a shared value of a plan that
+        keeps all its fields, and was kept (so its completed dict is a function of `value` alone)."""
+        plan = entry.sub[1] if entry.sub is not None else None
+        return plan is not None and not plan.rest and type(value) is plan.shared_class and LEAVES.holds(plan, value)
 
     def _resolved(self, entry: _Entry, parent_type: GraphQLObjectType, source: Any, path: Path) -> Any:
         """A field with a resolver function and no arguments, as graphql-core's `execute_field` runs it
