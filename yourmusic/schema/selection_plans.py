@@ -468,7 +468,8 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             result = (field.resolve or self.field_resolver)(source, info)
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(field_type, details, info, path, result, None)
-            if entry.object_type is not None and result is not None and not isinstance(result, Exception):
+            if (entry.object_type is not None and result is not None and result is not Undefined
+                    and not isinstance(result, Exception)):
                 completed = self._subfields(entry, result, path)
             else:
                 completed = self.complete_value(field_type, details, info, path, result, None)
