@@ -41,6 +41,7 @@ extension: Strawberry does not trace attribute fields); resolver functions then 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -127,7 +128,7 @@ class _Plan:
     the response names, the entries that are not leaves, and whether the plan may be memoized (it lives in
     a document's SelectionCache, so that its identity is stable, and it has leaves)."""
 
-    __slots__ = ("entries", "memoizable", "names", "rest")
+    __slots__ = ("__weakref__", "entries", "memoizable", "names", "rest")
 
     def __init__(self, entries: list[_Entry], shared: bool) -> None:
         self.entries = entries
@@ -145,17 +146,20 @@ class LeafMemo:
     other fields go (they are filled in each time). Kept only when every leaf completed inline (no error,
     nothing graphql-core had to decide). Sound because the value cannot change once built and a plan's
     leaves read only the value (attributes and their scalar coercion), whoever asks. Bounded: `size`
-    entries in all, first in first out; each holds its plan and value, so their ids are not reused.
+    entries in all, first in first out; each holds its value, so its id is not reused, and its plan only
+    weakly: a plan holds its document's nodes (and through their locations the document's whole text), which
+    must go when the DocumentCache drops the document; an entry of a plan gone never answers again (a new
+    plan with the same id finds a dead reference) and is pushed out in its turn.
     """
 
     def __init__(self, size: int = 16_384) -> None:
         self.size = size
-        self._kept: dict[tuple[int, int], tuple[_Plan, Any, dict[str, Any]]] = {}
+        self._kept: dict[tuple[int, int], tuple[weakref.ref[_Plan], Any, dict[str, Any]]] = {}
 
     def get(self, plan: _Plan, value: Any) -> dict[str, Any] | None:
         """A copy of the leaves kept for `value` under `plan` (with None for its other fields), or None."""
         hit = self._kept.get((id(plan), id(value)))
-        if hit is not None and hit[0] is plan and hit[1] is value:
+        if hit is not None and hit[0]() is plan and hit[1] is value:
             return hit[2].copy()
         return None
 
@@ -167,7 +171,7 @@ class LeafMemo:
                 kept[entry.name] = results[entry.name]
         if len(self._kept) >= self.size:
             del self._kept[next(iter(self._kept))]
-        self._kept[(id(plan), id(value))] = (plan, value, kept)
+        self._kept[(id(plan), id(value))] = (weakref.ref(plan), value, kept)
 
     def clear(self) -> None:
         self._kept.clear()
