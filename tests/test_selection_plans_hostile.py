@@ -22,6 +22,7 @@ import strawberry
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from yourmusic.schema import selection_plans
 from yourmusic.schema.catalog import SharedValue
 from yourmusic.schema.execution import YourMusicSchema
 from yourmusic.schema.selection_plans import PlannedExecutionContext
@@ -284,3 +285,125 @@ async def test_get_and_refusals_answer_alike(pair: Pair, tenant: Any, upstream: 
     await pair.same('mutation { deleteUser(id: "x") }', None, headers, method="GET")
     await pair.same("query A { __typename } query B { __typename }", None, headers)
     await pair.same("{ release(id: ", None, headers)
+
+
+# --------------------------------------------------------------------------- staleness and isolation
+
+MINE = """{ me { __typename id firstName lastName email status }
+  myPlaylists { __typename id name public trackCount owner { id }
+    tracks { id order trackId track { id title release { id title artist { name } } } } } }"""
+
+
+async def mutate(pair: Pair, query: str, headers: dict[str, str]) -> dict[str, Any]:
+    """A mutation, once, through the planned app: its answer's data (no errors)."""
+    r = await pair.planned.post("/graphql", json={"query": query}, headers=headers)
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
+    return r.json()["data"]
+
+
+async def test_user_data_changes_show_at_once_and_never_cross_users(pair: Pair, api: Any, tenant: Any,
+                                                                    other_tenant: Any, upstream: Any) -> None:
+    """One document, kept (SelectionCache, LeafMemo for the catalog values it reaches), asked again after each
+    change of the user's data: a playlist created, renamed, tracks added, moved, removed, the profile changed.
+    Every answer shows the change at once and equals graphql-core's; another tenant's user asking the same
+    document meanwhile sees only their own data."""
+    owner = await api.create_user(tenant, first_name="Ann")
+    stranger = await api.create_user(other_tenant, first_name="Bob")
+    mine = {"Authorization": f"Bearer {await api.udt(tenant, owner['id'])}"}
+    theirs = {"Authorization": f"Bearer {await api.udt(other_tenant, stranger['id'])}"}
+    made = await mutate(pair, 'mutation { createPlaylist(input: {name: "P", public: false}) { id name tracks { id } } }',
+                        mine)
+    pid = made["createPlaylist"]["id"]
+    assert (await pair.same(MINE, None, mine))["data"]["myPlaylists"][0]["name"] == "P"
+    assert (await pair.same(MINE, None, theirs))["data"] == {
+        "me": {"__typename": "User", "id": stranger["id"], "firstName": "Bob", "lastName": "Doe",
+               "email": stranger["email"], "status": (await pair.same(MINE, None, theirs))["data"]["me"]["status"]},
+        "myPlaylists": []}
+    await mutate(pair, f'mutation {{ updatePlaylist(id: "{pid}", input: {{name: "Renamed"}}) {{ id name }} }}', mine)
+    for track_id in ("1", "15", "450"):
+        added = await mutate(pair, f'mutation {{ addTrackToPlaylist(playlistId: "{pid}", trackId: "{track_id}") '
+                                   "{ id order trackId track { id title release { id title } } } }", mine)
+        assert added["addTrackToPlaylist"]["track"]["id"] == track_id
+    answer = (await pair.same(MINE, None, mine))["data"]
+    playlist = answer["myPlaylists"][0]
+    assert (playlist["name"], playlist["trackCount"]) == ("Renamed", 3)
+    assert [t["trackId"] for t in playlist["tracks"]] == ["1", "15", "450"]
+    last = playlist["tracks"][2]["id"]
+    await mutate(pair, f'mutation {{ movePlaylistTrack(playlistId: "{pid}", playlistTrackId: "{last}", order: 1) '
+                       "{ id order track { title } } }", mine)
+    playlist = (await pair.same(MINE, None, mine))["data"]["myPlaylists"][0]
+    assert [t["trackId"] for t in playlist["tracks"]] == ["450", "1", "15"]
+    first = playlist["tracks"][1]["id"]
+    await mutate(pair, f'mutation {{ removePlaylistTrack(playlistId: "{pid}", playlistTrackId: "{first}") }}', mine)
+    await mutate(pair, 'mutation { updateMe(input: {firstName: "Annie"}) { id firstName } }', mine)
+    answer = (await pair.same(MINE, None, mine))["data"]
+    assert answer["me"]["firstName"] == "Annie"
+    assert [t["trackId"] for t in answer["myPlaylists"][0]["tracks"]] == ["450", "15"]
+    assert answer["myPlaylists"][0]["trackCount"] == 2
+    other = (await pair.same(MINE, None, theirs))["data"]
+    assert other["me"]["firstName"] == "Bob" and other["myPlaylists"] == []
+
+
+HOME_TITLE = '{ home { page { slug title } modules { __typename ... on ReleaseCarouselModule { title items { id title } } } } }'
+
+
+async def test_home_page_changes_show_at_once_per_tenant(pair: Pair, api: Any, tenant: Any, other_tenant: Any,
+                                                         upstream: Any) -> None:
+    """A tenant's home page asked, changed (title, a module's releases), asked again with the same document:
+    the new page at once, equal on both executors; the other tenant's page is its own throughout."""
+    from yourmusic.services.home import DEMO_PAGE
+
+    r = await api.http.put("/api/home", json=DEMO_PAGE, headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    before = (await pair.same(HOME_TITLE, None, tenant.auth))["data"]["home"]
+    carousel = [m for m in before["modules"] if m["__typename"] == "ReleaseCarouselModule"][0]
+    assert [i["id"] for i in carousel["items"]] == ["1", "4", "35", "48", "94", "151"]
+    other_before = (await pair.same(HOME_TITLE, None, other_tenant.auth))["data"]["home"]
+    changed = json.loads(json.dumps(DEMO_PAGE))
+    changed["title"] = "Changed"
+    changed["modules"][1]["release_ids"] = ["151", "1"]
+    r = await api.http.put("/api/home", json=changed, headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    after = (await pair.same(HOME_TITLE, None, tenant.auth))["data"]["home"]
+    assert after["page"]["title"] == "Changed"
+    carousel = [m for m in after["modules"] if m["__typename"] == "ReleaseCarouselModule"][0]
+    assert [i["id"] for i in carousel["items"]] == ["151", "1"]
+    assert (await pair.same(HOME_TITLE, None, other_tenant.auth))["data"]["home"] == other_before
+    assert other_before["page"]["title"] != "Changed"
+
+
+async def test_a_refreshed_catalog_entity_answers_its_new_values(pair: Pair, tenant: Any, upstream: Any) -> None:
+    """A release the entity cache holds is replaced by a newer one (as a refresh from the aggregator does):
+    the same documents, warm (their leaves kept for the old value), answer the new title at once, through the
+    root field (loader) and through a track's `release` relation (the held entity), on both executors."""
+    from yourmusic.services import catalog as svc
+
+    doc = """{ release(id: "1") { id title year artist { name } }
+               t: release(id: "1") { tracks { tracks { id title release { id title year } } } } }"""
+    first = (await pair.same(doc, None, tenant.auth))["data"]
+    assert first["t"]["tracks"]["tracks"] and first["release"]["title"] != "Renamed upstream"
+    container = pair.planned.app.state.container
+    held = container.catalog.held(svc.RELEASE, "1")
+    assert isinstance(held, dict) and held["title"] == first["release"]["title"]
+    newer = {**held, "title": "Renamed upstream", "year": 1901}
+    await container.catalog.cache.put_many([(container.catalog._entity_key(svc.RELEASE, "1"), newer)],
+                                           container.catalog.ttl.details)
+    again = (await pair.same(doc, None, tenant.auth))["data"]
+    assert (again["release"]["title"], again["release"]["year"]) == ("Renamed upstream", 1901)
+    assert {t["release"]["title"] for t in again["t"]["tracks"]["tracks"]} == {"Renamed upstream"}
+
+
+def test_only_catalog_values_are_shared() -> None:
+    """LeafMemo keeps the leaves of the classes marked shared: across tenants and users, so only catalog
+    values (the same for everyone) may carry the mark. Every Python class behind a GraphQL object type of
+    the app is checked."""
+    from yourmusic.schema.build import build_schema
+
+    schema = build_schema()
+    marked = set()
+    for named in schema._schema.type_map.values():
+        definition = getattr(named, "extensions", None) or {}
+        origin = getattr(definition.get("strawberry-definition"), "origin", None)
+        if origin is not None and getattr(origin, selection_plans.SHARED_VALUE_MARK, False):
+            marked.add(named.name)
+    assert marked == {"Price", "NamedRef", "Artist", "Release", "Track"}
