@@ -356,7 +356,7 @@ async def test_home_page_changes_show_at_once_per_tenant(pair: Pair, api: Any, t
     r = await api.http.put("/api/home", json=DEMO_PAGE, headers=tenant.auth)
     assert r.status_code == 200, r.text
     before = (await pair.same(HOME_TITLE, None, tenant.auth))["data"]["home"]
-    carousel = [m for m in before["modules"] if m["__typename"] == "ReleaseCarouselModule"][0]
+    carousel = next(m for m in before["modules"] if m["__typename"] == "ReleaseCarouselModule")
     assert [i["id"] for i in carousel["items"]] == ["1", "4", "35", "48", "94", "151"]
     other_before = (await pair.same(HOME_TITLE, None, other_tenant.auth))["data"]["home"]
     changed = json.loads(json.dumps(DEMO_PAGE))
@@ -366,7 +366,7 @@ async def test_home_page_changes_show_at_once_per_tenant(pair: Pair, api: Any, t
     assert r.status_code == 200, r.text
     after = (await pair.same(HOME_TITLE, None, tenant.auth))["data"]["home"]
     assert after["page"]["title"] == "Changed"
-    carousel = [m for m in after["modules"] if m["__typename"] == "ReleaseCarouselModule"][0]
+    carousel = next(m for m in after["modules"] if m["__typename"] == "ReleaseCarouselModule")
     assert [i["id"] for i in carousel["items"]] == ["151", "1"]
     assert (await pair.same(HOME_TITLE, None, other_tenant.auth))["data"]["home"] == other_before
     assert other_before["page"]["title"] != "Changed"
@@ -407,3 +407,89 @@ def test_only_catalog_values_are_shared() -> None:
         if origin is not None and getattr(origin, selection_plans.SHARED_VALUE_MARK, False):
             marked.add(named.name)
     assert marked == {"Price", "NamedRef", "Artist", "Release", "Track"}
+
+
+# --------------------------------------------------------------------------- subscriptions and extensions
+
+LIVE = """subscription($id: ID!) { playlistChanged(id: $id) { __typename id name trackCount
+  tracks { trackId order track { __typename id title release { id title artist { name } } } } } }"""
+
+
+async def test_subscription_events_answer_alike(pair: Pair, api: Any, tenant: Any, upstream: Any) -> None:
+    """graphql-transport-ws on both apps (one bus): the same playlistChanged events, field for field and in
+    order, for the current state, a rename and added tracks (catalog values: their leaves kept by then)."""
+    from tests.wsclient import connect
+
+    user = await api.create_user(tenant)
+    token = await api.udt(tenant, user["id"])
+    headers = {"Authorization": f"Bearer {token}"}
+    made = await mutate(pair, 'mutation { createPlaylist(input: {name: "Live", public: false}) { id } }', headers)
+    pid = made["createPlaylist"]["id"]
+    on = await connect(pair.planned.app, token)
+    off = await connect(pair.unplanned.app, token)
+    try:
+        await on.subscribe("1", LIVE, {"id": pid})
+        await off.subscribe("1", LIVE, {"id": pid})
+
+        async def both() -> dict[str, Any]:
+            got_on, got_off = await on.message(5.0), await off.message(5.0)
+            assert json.dumps(got_on) == json.dumps(got_off)
+            assert got_on["type"] == "next", got_on
+            return got_on["payload"]["data"]["playlistChanged"]
+
+        assert (await both())["name"] == "Live"
+        await mutate(pair, f'mutation {{ updatePlaylist(id: "{pid}", input: {{name: "Renamed"}}) {{ id }} }}', headers)
+        assert (await both())["name"] == "Renamed"
+        for track_id in ("1", "15"):
+            await mutate(pair, f'mutation {{ addTrackToPlaylist(playlistId: "{pid}", trackId: "{track_id}") {{ id }} }}',
+                         headers)
+            event = await both()
+        assert [t["track"]["id"] for t in event["tracks"]] == ["1", "15"]
+        assert all(t["track"]["release"]["artist"]["name"] for t in event["tracks"])
+    finally:
+        await on.__aexit__()
+        await off.__aexit__()
+
+
+def resolve_recorder(seen: list[str], skips: bool) -> type[Any]:
+    """A SchemaExtension with a `resolve` hook recording "Type.field" (and passing the value through);
+    `skips`: it says it leaves attribute fields alone (as the tracing extension)."""
+    from strawberry.extensions import SchemaExtension
+
+    class Recorder(SchemaExtension):
+        skips_attribute_fields = skips
+
+        def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+            seen.append(f"{info.parent_type.name}.{info.field_name}")
+            return _next(root, info, *args, **kwargs)
+
+    return Recorder
+
+
+HOME_DOC = """{ home { page { title } modules { __typename
+  ... on TrackListModule { title items { id title artist { name } release { title artist { name } } } }
+  ... on ReleaseCarouselModule { items { id title artist { name } } } } } }"""
+
+
+@pytest.mark.parametrize("skips", [False, True])
+async def test_an_extension_with_a_resolve_hook_answers_alike(pair: Pair, app_with: Any, tenant: Any, api: Any,
+                                                              upstream: Any, monkeypatch: pytest.MonkeyPatch,
+                                                              skips: bool) -> None:
+    """An app with a `resolve` extension answers the home page as graphql-core does; resolver fields (a track's
+    artist) go through the hook in both cases, attribute fields only when the extension does not skip them."""
+    from yourmusic.services.home import DEMO_PAGE
+
+    r = await api.http.put("/api/home", json=DEMO_PAGE, headers=tenant.auth)
+    assert r.status_code == 200, r.text
+    from yourmusic.schema import build
+
+    monkeypatch.setattr(build, "YourMusicSchema", YourMusicSchema)  # the app's own class again (pair changed it)
+    seen: list[str] = []
+    hooked = app_with(graphql_max_cost=20_000, create={"schema_extensions": [resolve_recorder(seen, skips)]})
+    assert schema_of(hooked).execution_context_class is PlannedExecutionContext
+    expected = await pair.same(HOME_DOC, None, tenant.auth)
+    for _ in range(2):
+        got = await hooked.post("/graphql", json={"query": HOME_DOC}, headers=tenant.auth)
+        assert got.status_code == 200 and json.dumps(got.json()) == json.dumps(expected)
+    assert "Track.artist" in seen and "Query.home" in seen
+    assert ("Track.title" in seen) is not skips
