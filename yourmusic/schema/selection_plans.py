@@ -128,11 +128,12 @@ class _Plan:
     the response names, the entries that are not leaves, and whether the plan may be memoized (it lives in
     a document's SelectionCache, so that its identity is stable, and it has leaves)."""
 
-    __slots__ = ("__weakref__", "entries", "memoizable", "names", "rest")
+    __slots__ = ("__weakref__", "entries", "leaf_lists", "memoizable", "names", "rest")
 
     def __init__(self, entries: list[_Entry], shared: bool) -> None:
         self.entries = entries
         self.names = [entry.name for entry in entries]
+        self.leaf_lists = [entry.name for entry in entries if entry.kind == _LEAF_LIST]
         self.rest = [entry for entry in entries if entry.kind not in _LEAF_KINDS]
         self.memoizable = shared and len(self.rest) < len(entries)
 
@@ -143,7 +144,7 @@ class LeafMemo:
     A warm home page answers the same few hundred catalog values every time, each with up to 20 leaves: the
     second time, an object's leaves are one dict copy, and only its other fields (objects, resolvers) run.
     What is kept is a dict in response order with every field's name, the leaves' values and None where the
-    other fields go (they are filled in each time). Kept only when every leaf completed inline (no error,
+    other fields go (they are filled in each time); each answer gets its own copy of it and of its lists. Kept only when every leaf completed inline (no error,
     nothing graphql-core had to decide). Sound because the value cannot change once built and a plan's
     leaves read only the value (attributes and their scalar coercion), whoever asks. Bounded: `size`
     entries in all, first in first out; each holds its value, so its id is not reused, and its plan only
@@ -160,7 +161,12 @@ class LeafMemo:
         """A copy of the leaves kept for `value` under `plan` (with None for its other fields), or None."""
         hit = self._kept.get((id(plan), id(value)))
         if hit is not None and hit[0]() is plan and hit[1] is value:
-            return hit[2].copy()
+            kept = hit[2].copy()
+            for name in plan.leaf_lists:  # an answer's lists are its own, as graphql-core's: a caller may edit them
+                items = kept[name]
+                if items is not None:
+                    kept[name] = items.copy()
+            return kept
         return None
 
     def put(self, plan: _Plan, value: Any, results: dict[str, Any]) -> None:
@@ -169,6 +175,10 @@ class LeafMemo:
         for entry in plan.entries:
             if entry.kind in _LEAF_KINDS:
                 kept[entry.name] = results[entry.name]
+        for name in plan.leaf_lists:  # not the lists of this answer (its caller may edit them)
+            items = kept[name]
+            if items is not None:
+                kept[name] = items.copy()
         if len(self._kept) >= self.size:
             del self._kept[next(iter(self._kept))]
         self._kept[(id(plan), id(value))] = (weakref.ref(plan), value, kept)
