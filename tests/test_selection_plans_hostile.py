@@ -43,6 +43,7 @@ class Shelf(SharedValue):
 
     title: str = "shelf"
     year: int | None = 2001
+    tags: list[str] = strawberry.field(default_factory=lambda: ["rock"])
 
     @strawberry.field
     def undefined_child(self) -> Leafy | None:
@@ -128,6 +129,21 @@ async def test_an_attribute_is_read_once_as_graphql_core_reads_it() -> None:
     _READS = itertools.count(1)
     got = await planned.execute("{ book { title } }", root_value=Query(book=Counting()))  # type: ignore[arg-type]
     assert got.data == {"book": {"title": "read 1"}}
+
+
+async def test_an_answer_changed_in_place_does_not_change_the_next_answer() -> None:
+    """A caller (an extension's on_execute, a result post-processor) may edit an answer's lists in place, as
+    it may with graphql-core's answers, which are new objects every time. The leaves LEAVES keeps must not be
+    shared with an answer: the next request of the same document and values answers the values as they are."""
+    planned, reference = schemas()
+    query = "{ shelves { title tags } }"
+    root = Query(shelves=[Shelf(tags=["rock", "pop"])])
+    expected = await reference.execute(query, root_value=root)
+    for _ in range(3):
+        got = await planned.execute(query, root_value=root)
+        assert text(got) == text(expected)
+        got.data["shelves"][0]["tags"].append("edited by a caller")  # type: ignore[index]
+        got.data["shelves"][0]["title"] = "edited too"  # type: ignore[index]
 
 
 # --------------------------------------------------------------------------- memory
