@@ -509,3 +509,14 @@ async def test_an_extension_with_a_resolve_hook_answers_alike(pair: Pair, app_wi
         assert got.status_code == 200 and json.dumps(got.json()) == json.dumps(expected)
     assert "Track.artist" in seen and "Query.home" in seen
     assert ("Track.title" in seen) is not skips
+
+
+async def test_full_introspection_answers_alike(pair: Pair, tenant: Any) -> None:
+    """graphql-core's own introspection query (resolver fields of the __ types, with and without arguments,
+    enums, nested type references) answers the same text on both executors, twice."""
+    from graphql import get_introspection_query
+
+    answer = await pair.same(get_introspection_query(descriptions=True), None, tenant.auth)
+    assert "errors" not in answer
+    names = {t["name"] for t in answer["data"]["__schema"]["types"]}
+    assert {"Release", "Track", "Playlist", "__Type"} <= names
