@@ -520,3 +520,27 @@ async def test_full_introspection_answers_alike(pair: Pair, tenant: Any) -> None
     assert "errors" not in answer
     names = {t["name"] for t in answer["data"]["__schema"]["types"]}
     assert {"Release", "Track", "Playlist", "__Type"} <= names
+
+
+async def test_an_evicted_document_is_freed_over_http(app_with: Any, tenant: Any, upstream: Any) -> None:
+    """Over /graphql: a padded document reaching catalog values (their leaves kept by LEAVES) is freed once
+    the DocumentCache pushed it out, so what a worker holds stays within the DocumentCache's bounds."""
+    http = app_with()
+    schema = schema_of(http)
+    schema.documents.size = 3
+    first = '{ searchReleases(q: "the") { results { id title year usageTypes artist { id name } } } }' + " " * 300_000
+    r = await http.post("/graphql", json={"query": first}, headers=tenant.auth)
+    assert r.status_code == 200 and r.json()["data"]["searchReleases"]["results"], r.text
+    again = await http.post("/graphql", json={"query": first}, headers=tenant.auth)  # warm: leaves kept
+    assert again.text == r.text
+    node = schema.documents._entries[first].node
+    assert node is not None and node.loc is not None
+    source = weakref.ref(node.loc.source)
+    del node
+    for i in range(4):
+        r = await http.post("/graphql", json={"query": '{ release(id: "1") { id title } }' + " " * i},
+                            headers=tenant.auth)
+        assert r.status_code == 200, r.text
+    assert first not in schema.documents._entries
+    gc.collect()
+    assert source() is None
