@@ -113,6 +113,7 @@ async def test_a_resolver_answering_undefined_for_an_object_is_null_as_graphql_c
     assert text(got) == text(expected)
 
 
+@pytest.mark.filterwarnings("ignore:coroutine 'sleep' was never awaited:RuntimeWarning")  # the dropped first read
 @pytest.mark.xfail(strict=True, reason=(
     "selection_plans reads an attribute field once inline and, when the value is irregular (here an "
     "awaitable), hands the field to execute_field, which reads the attribute a second time: a property (or any "
