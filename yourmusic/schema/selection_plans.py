@@ -229,23 +229,35 @@ class SelectionCache:
 
 
 def _holds_variable(node: Any) -> bool:
-    if isinstance(node, VariableNode):
-        return True
-    if isinstance(node, Node):
-        return any(_holds_variable(getattr(node, key, None)) for key in node.keys)
-    if isinstance(node, (list, tuple)):
-        return any(_holds_variable(item) for item in node)
+    """Whether a variable is anywhere under `node` (a loop, not a recursion: see `_directive_variable`)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, VariableNode):
+            return True
+        if isinstance(node, Node):
+            stack.extend(getattr(node, key, None) for key in node.keys if key != "loc")
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
     return False
 
 
 def _directive_variable(node: Any) -> bool:
-    """Whether a directive anywhere under `node` has a variable in its arguments."""
-    if isinstance(node, DirectiveNode):
-        return _holds_variable(node.arguments)
-    if isinstance(node, Node):
-        return any(_directive_variable(getattr(node, key, None)) for key in node.keys if key != "loc")
-    if isinstance(node, (list, tuple)):
-        return any(_directive_variable(item) for item in node)
+    """Whether a directive anywhere under `node` has a variable in its arguments.
+
+    A loop over the syntax tree, not a recursion: a valid document within the token limit may nest ~150
+    inline fragments, which graphql-core executes; a recursion of a few frames a level would raise
+    RecursionError (an internal error where graphql-core answers)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DirectiveNode):
+            if _holds_variable(node.arguments):
+                return True
+        elif isinstance(node, Node):
+            stack.extend(getattr(node, key, None) for key in node.keys if key != "loc")
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
     return False
 
 
