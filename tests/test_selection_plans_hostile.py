@@ -147,6 +147,23 @@ async def test_an_answer_changed_in_place_does_not_change_the_next_answer() -> N
         got.data["shelves"][0]["title"] = "edited too"  # type: ignore[index]
 
 
+@pytest.mark.parametrize("depth", [150, 190])
+@pytest.mark.parametrize("inner", ["__typename", "shelves { title }", "__typename @include(if: $v)"])
+async def test_deeply_nested_inline_fragments_answer_as_graphql_core(depth: int, inner: str) -> None:
+    """A valid document within the token limit (2,000) may nest ~190 inline fragments (they are no field
+    depth); graphql-core answers it. Deciding whether the document's selections may be kept (a variable in a
+    directive?) must not raise RecursionError: it was an internal error (and an error log) for every such
+    request."""
+    planned, reference = schemas()
+    variables = "($v: Boolean = true)" if "$v" in inner else ""
+    query = f"query{variables} {{" + " ... on Query {" * depth + f" {inner}" + " }" * depth + " }"
+    root = Query(shelves=[Shelf()])
+    expected = await reference.execute(query, root_value=root)
+    assert not expected.errors and expected.data
+    got = await planned.execute(query, root_value=root)
+    assert text(got) == text(expected)
+
+
 # --------------------------------------------------------------------------- memory
 
 
@@ -545,3 +562,11 @@ async def test_an_evicted_document_is_freed_over_http(app_with: Any, tenant: Any
     assert first not in schema.documents._entries
     gc.collect()
     assert source() is None
+
+
+async def test_deep_inline_fragments_over_http(pair: Pair, tenant: Any, upstream: Any) -> None:
+    """Over /graphql: 150 nested inline fragments around catalog fields answer data, the same on both."""
+    depth = 150
+    query = "{" + " ... on Query {" * depth + ' release(id: "1") { id title }' + " }" * depth + " }"
+    answer = await pair.same(query, None, tenant.auth)
+    assert answer == {"data": {"release": {"id": "1", "title": answer["data"]["release"]["title"]}}}
