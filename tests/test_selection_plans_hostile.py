@@ -376,6 +376,10 @@ async def test_user_data_changes_show_at_once_and_never_cross_users(pair: Pair, 
     assert answer["myPlaylists"][0]["trackCount"] == 2
     other = (await pair.same(MINE, None, theirs))["data"]
     assert other["me"]["firstName"] == "Bob" and other["myPlaylists"] == []
+    kept = {(type(value).__module__, type(value).__name__) for _, value, _ in selection_plans.LEAVES._kept.values()
+            if not type(value).__module__.startswith("tests.")}  # this file's own shared values aside
+    assert ("yourmusic.schema.catalog", "Track") in kept  # never a user's data: catalog values only
+    assert kept <= {("yourmusic.schema.catalog", name) for name in ("Price", "NamedRef", "Artist", "Release", "Track")}
 
 
 HOME_TITLE = '{ home { page { slug title } modules { __typename ... on ReleaseCarouselModule { title items { id title } } } } }'
