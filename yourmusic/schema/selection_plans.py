@@ -41,6 +41,7 @@ extension: Strawberry does not trace attribute fields); resolver functions then 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -127,21 +128,35 @@ _KEPT_KINDS = frozenset((_TYPENAME, _LEAF, _LEAF_LIST, _OBJECT))
 class _Plan:
     """The entries of one selection set on one object type, in response order, and what LeafMemo needs:
     the response names, the entries a kept dict cannot hold (`rest`: resolvers, lists of objects, what
-    graphql-core runs), and `shared_class`: the Python class whose instances' completed fields may be kept
-    (the object type's class when it has SHARED_VALUE_MARK and the plan lives in a document's
+    graphql-core runs), the kept ones whose values are containers (`containers`: lists of leaves, objects:
+    each answer gets its own), and `shared_class`: the Python class whose instances' completed fields may be
+    kept (the object type's class when it has SHARED_VALUE_MARK and the plan lives in a document's
     SelectionCache, so that its identity is stable, and has fields to keep; else None)."""
 
-    __slots__ = ("entries", "names", "rest", "shared_class")
+    __slots__ = ("__weakref__", "containers", "entries", "names", "rest", "shared_class")
 
     def __init__(self, entries: list[_Entry], shared: bool, object_type: GraphQLObjectType | None = None) -> None:
         self.entries = entries
         self.names = [entry.name for entry in entries]
+        self.containers = [entry.name for entry in entries if entry.kind in (_LEAF_LIST, _OBJECT)]
         self.rest = [entry for entry in entries if entry.kind not in _KEPT_KINDS]
         definition = (object_type.extensions or {}).get("strawberry-definition") if object_type is not None else None
         origin = getattr(definition, "origin", None)
         self.shared_class: type | None = (
             origin if shared and len(self.rest) < len(entries) and getattr(origin, SHARED_VALUE_MARK, False) is True
             else None)
+
+
+_CONTAINERS = (dict, list)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a completed value's dicts and lists (its scalars are immutable and shared)."""
+    if type(value) is dict:
+        return {k: _fresh(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+    if type(value) is list:
+        return [_fresh(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
 
 
 class LeafMemo:
@@ -155,34 +170,51 @@ class LeafMemo:
     where the other fields go (they are filled in each time). Kept only when all of that completed inline
     (no error, nothing graphql-core had to decide). Sound because the value cannot change once built, nor
     its attribute values, and those fields read only them (attributes and their scalar coercion), whoever
-    asks. Bounded: `size` entries in all, first in first out; each holds its plan and value, so their ids
-    are not reused.
+    asks.
+
+    Each answer gets its own dicts and lists (`_fresh`), as graphql-core builds new ones for every answer:
+    whoever edits an answer in place (an extension, a post-processor) cannot change another's. Bounded:
+    `size` entries in all, first in first out; each holds its value, so its id is not reused, and its plan
+    only weakly: a plan holds its document's nodes (and through their locations the document's whole text),
+    which must go when the DocumentCache drops the document; an entry of a plan gone never answers again (a
+    new plan with the same id finds a dead reference) and is pushed out in its turn.
     """
 
     def __init__(self, size: int = 16_384) -> None:
         self.size = size
-        self._kept: dict[tuple[int, int], tuple[_Plan, Any, dict[str, Any]]] = {}
+        self._kept: dict[tuple[int, int], tuple[weakref.ref[_Plan], Any, dict[str, Any]]] = {}
+
+    def _hit(self, plan: _Plan, value: Any) -> dict[str, Any] | None:
+        hit = self._kept.get((id(plan), id(value)))
+        return hit[2] if hit is not None and hit[0]() is plan and hit[1] is value else None
 
     def get(self, plan: _Plan, value: Any) -> dict[str, Any] | None:
-        """A copy of the leaves kept for `value` under `plan` (with None for its other fields), or None."""
-        hit = self._kept.get((id(plan), id(value)))
-        if hit is not None and hit[0] is plan and hit[1] is value:
-            return hit[2].copy()
-        return None
+        """This answer's copy of the fields kept for `value` under `plan` (None for its other fields), or
+        None."""
+        kept = self._hit(plan, value)
+        if kept is None:
+            return None
+        kept = kept.copy()
+        for name in plan.containers:
+            item = kept[name]
+            if item is not None:
+                kept[name] = _fresh(item)
+        return kept
 
     def holds(self, plan: _Plan, value: Any) -> bool:
-        hit = self._kept.get((id(plan), id(value)))
-        return hit is not None and hit[0] is plan and hit[1] is value
+        return self._hit(plan, value) is not None
 
     def put(self, plan: _Plan, value: Any, results: dict[str, Any]) -> None:
-        """Keep the fields of `results` (the completed fields of `value` under `plan`) but `plan.rest`."""
+        """Keep the fields of `results` (the completed fields of `value` under `plan`) but `plan.rest`: copies
+        of its dicts and lists, not this answer's own."""
         kept = dict.fromkeys(plan.names)
         for entry in plan.entries:
             if entry.kind in _KEPT_KINDS:
-                kept[entry.name] = results[entry.name]
+                item = results[entry.name]
+                kept[entry.name] = _fresh(item) if type(item) in _CONTAINERS else item
         if len(self._kept) >= self.size:
             del self._kept[next(iter(self._kept))]
-        self._kept[(id(plan), id(value))] = (plan, value, kept)
+        self._kept[(id(plan), id(value))] = (weakref.ref(plan), value, kept)
 
     def clear(self) -> None:
         self._kept.clear()
@@ -230,23 +262,35 @@ class SelectionCache:
 
 
 def _holds_variable(node: Any) -> bool:
-    if isinstance(node, VariableNode):
-        return True
-    if isinstance(node, Node):
-        return any(_holds_variable(getattr(node, key, None)) for key in node.keys)
-    if isinstance(node, (list, tuple)):
-        return any(_holds_variable(item) for item in node)
+    """Whether a variable is anywhere under `node` (a loop, not a recursion: see `_directive_variable`)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, VariableNode):
+            return True
+        if isinstance(node, Node):
+            stack.extend(getattr(node, key, None) for key in node.keys if key != "loc")
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
     return False
 
 
 def _directive_variable(node: Any) -> bool:
-    """Whether a directive anywhere under `node` has a variable in its arguments."""
-    if isinstance(node, DirectiveNode):
-        return _holds_variable(node.arguments)
-    if isinstance(node, Node):
-        return any(_directive_variable(getattr(node, key, None)) for key in node.keys if key != "loc")
-    if isinstance(node, (list, tuple)):
-        return any(_directive_variable(item) for item in node)
+    """Whether a directive anywhere under `node` has a variable in its arguments.
+
+    A loop over the syntax tree, not a recursion: a valid document within the token limit may nest ~150
+    inline fragments, which graphql-core executes; a recursion of a few frames a level would raise
+    RecursionError (an internal error where graphql-core answers)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, DirectiveNode):
+            if _holds_variable(node.arguments):
+                return True
+        elif isinstance(node, Node):
+            stack.extend(getattr(node, key, None) for key in node.keys if key != "loc")
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
     return False
 
 
@@ -491,7 +535,8 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             result = (field.resolve or self.field_resolver)(source, info)
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(field_type, details, info, path, result, None)
-            if entry.object_type is not None and result is not None and not isinstance(result, Exception):
+            if (entry.object_type is not None and result is not None and result is not Undefined
+                    and not isinstance(result, Exception)):
                 completed = self._subfields(entry, result, path)
             else:
                 completed = self.complete_value(field_type, details, info, path, result, None)
