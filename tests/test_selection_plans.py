@@ -973,3 +973,16 @@ def test_by_source_builds_once_per_object_and_is_bounded() -> None:
     Thing.of(b)
     Thing.of(c)  # the bound (2): the oldest entries pushed out
     assert Thing.of(a) == ("a", 5)
+
+
+async def test_kept_objects_are_each_answers_own(kept_hits: list[str]) -> None:
+    """A kept Disc's cover (a shared value kept inside it) and tags: an answer edited in place leaves the
+    next answer as graphql-core would give it."""
+    discs = [Disc(title="own", cover=Cover(url="u1"), tags=["x"])]
+    planned = disc_schemas()[0]
+    for _ in range(3):
+        answer = await run(planned, "{ discs { title cover { url } tags } }", DiscQuery(discs=discs))
+        assert answer.data == {"discs": [{"title": "own", "cover": {"url": "u1"}, "tags": ["x"]}]}
+        answer.data["discs"][0]["cover"]["url"] = "edited"
+        answer.data["discs"][0]["tags"].append("edited")
+    assert kept_hits == ["own", "own"]
