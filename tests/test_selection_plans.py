@@ -780,7 +780,8 @@ class Unplanned(YourMusicSchema):
         super().__init__(*args, **kwargs)
 
 
-def _schema_of(client: Any) -> YourMusicSchema:
+def schema_of(client: Any) -> YourMusicSchema:
+    """The YourMusicSchema behind a test client's app."""
     for route in client.app.routes:
         schema = getattr(getattr(route, "endpoint", None), "schema", None) or getattr(
             getattr(route, "app", None), "schema", None)
@@ -815,8 +816,8 @@ async def test_home_page_over_http_as_with_planning_off(api: Any, tenant: Any, u
     planned = app_with(graphql_max_cost=20_000)
     monkeypatch.setattr(build, "YourMusicSchema", Unplanned)  # for the next app only (undone after the test)
     unplanned = app_with(graphql_max_cost=20_000)
-    assert _schema_of(planned).execution_context_class is PlannedExecutionContext
-    assert _schema_of(unplanned).execution_context_class is StrawberryGraphQLCoreExecutionContext
+    assert schema_of(planned).execution_context_class is PlannedExecutionContext
+    assert schema_of(unplanned).execution_context_class is StrawberryGraphQLCoreExecutionContext
     headers = {**tenant.auth, "X-Tenant": tenant.slug}
     body = {"query": HOME, "operationName": "Home"}
     off = await unplanned.post("/graphql", json=body, headers=headers)

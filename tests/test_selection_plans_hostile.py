@@ -22,6 +22,7 @@ import strawberry
 from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from tests.test_selection_plans import Unplanned, schema_of
 from yourmusic.schema import selection_plans
 from yourmusic.schema.catalog import SharedValue
 from yourmusic.schema.execution import YourMusicSchema
@@ -191,24 +192,6 @@ async def test_leaves_do_not_keep_evicted_documents_alive() -> None:
 
 
 # --------------------------------------------------------------------------- the real app, both executors
-
-
-class Unplanned(YourMusicSchema):
-    """The app's schema class with graphql-core's executor (planning off)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["execution_context_class"] = StrawberryGraphQLCoreExecutionContext
-        super().__init__(*args, **kwargs)
-
-
-def schema_of(client: Any) -> YourMusicSchema:
-    """The YourMusicSchema behind a test client's app."""
-    for route in client.app.routes:
-        schema = getattr(getattr(route, "endpoint", None), "schema", None) or getattr(
-            getattr(route, "app", None), "schema", None)
-        if isinstance(schema, YourMusicSchema):
-            return schema
-    raise AssertionError("no schema on the app")
 
 
 class Pair:

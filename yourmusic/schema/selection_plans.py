@@ -42,7 +42,7 @@ extension: Strawberry does not trace attribute fields); resolver functions then 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from graphql import (DirectiveNode, DocumentNode, FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputType, Node,
@@ -261,37 +261,25 @@ class SelectionCache:
         return None if _directive_variable(document) else SelectionCache()
 
 
-def _holds_variable(node: Any) -> bool:
-    """Whether a variable is anywhere under `node` (a loop, not a recursion: see `_directive_variable`)."""
+def _walk(node: Any) -> Iterator[Node]:
+    """Every syntax node under `node` (itself included). A loop, not a recursion: a valid document within
+    the token limit may nest ~150 inline fragments, which graphql-core executes; a recursion of a few frames
+    a level would raise RecursionError (an internal error where graphql-core answers)."""
     stack = [node]
     while stack:
         node = stack.pop()
-        if isinstance(node, VariableNode):
-            return True
         if isinstance(node, Node):
+            yield node
             stack.extend(getattr(node, key, None) for key in node.keys if key != "loc")
         elif isinstance(node, (list, tuple)):
             stack.extend(node)
-    return False
 
 
 def _directive_variable(node: Any) -> bool:
-    """Whether a directive anywhere under `node` has a variable in its arguments.
-
-    A loop over the syntax tree, not a recursion: a valid document within the token limit may nest ~150
-    inline fragments, which graphql-core executes; a recursion of a few frames a level would raise
-    RecursionError (an internal error where graphql-core answers)."""
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, DirectiveNode):
-            if _holds_variable(node.arguments):
-                return True
-        elif isinstance(node, Node):
-            stack.extend(getattr(node, key, None) for key in node.keys if key != "loc")
-        elif isinstance(node, (list, tuple)):
-            stack.extend(node)
-    return False
+    """Whether a directive anywhere under `node` has a variable in its arguments."""
+    return any(isinstance(directive, DirectiveNode)
+               and any(isinstance(value, VariableNode) for value in _walk(directive.arguments))
+               for directive in _walk(node))
 
 
 def _plannable_middleware(manager: Any) -> bool:
