@@ -24,24 +24,13 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import free_port  # noqa: E402
+from _harness import cpu_seconds, free_port  # noqa: E402
 
 LAZY = ("stripe", "av", "aiosmtplib", "aiohttp")
 
 
 def tree_env(tree: str | None) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": tree} if tree else dict(os.environ)
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of every thread of process `pid` so far (/proc/PID/task/*/schedstat, nanoseconds)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return total / 1e9
 
 
 def import_seconds(tree: str | None = None) -> tuple[float, float]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Server, http_json, serve
+from _harness import Server, cpu_seconds, http_json, serve
 
 _ARTIST_REF = "id name appearsAs slug image"
 _PRICE = "price { formattedPrice currencyCode value }"
@@ -78,17 +78,6 @@ CARDS = """query HomeCards { home {
   } } }"""
 
 
-def cpu_ms(pid: int) -> float:
-    """CPU time of every thread of process `pid` so far (ms, nanosecond resolution: /proc/PID/task/*/schedstat)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass  # a thread that just ended
-    return total / 1e6
-
-
 class Client:
     """One keep-alive HTTP/1.1 connection to a server whose process is `pid`; `request` answers (wall ms,
     the server's CPU ms for it, body). The server is one process (uvicorn, one worker): its CPU time while
@@ -101,11 +90,11 @@ class Client:
 
     def request(self, method: str, path: str, body: bytes | None,
                 headers: dict[str, str]) -> tuple[float, float, bytes]:
-        cpu0, t0 = cpu_ms(self.pid), time.perf_counter()
+        cpu0, t0 = cpu_seconds(self.pid), time.perf_counter()
         self.conn.request(method, path, body=body, headers=headers)
         response = self.conn.getresponse()
         data = response.read()
-        wall, cpu = (time.perf_counter() - t0) * 1000, cpu_ms(self.pid) - cpu0
+        wall, cpu = (time.perf_counter() - t0) * 1000, (cpu_seconds(self.pid) - cpu0) * 1000
         if response.status != 200:
             raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
         return wall, cpu, data
