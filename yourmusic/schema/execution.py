@@ -263,14 +263,8 @@ def _method(definition: Any, info_class: type) -> Callable[..., Any]:
     func = definition.base_resolver.wrapped_func
     info_name = definition.base_resolver.info_parameter.name
 
-    if info_name == "info":  # the usual name: a keyword call, no argument dict
-
-        def resolve(source: Any, info: Any) -> Any:
-            return func(source, info=info_class(_raw_info=info, _field=definition))
-    else:
-
-        def resolve(source: Any, info: Any) -> Any:
-            return func(source, **{info_name: info_class(_raw_info=info, _field=definition)})
+    def resolve(source: Any, info: Any) -> Any:
+        return func(source, **{info_name: info_class(_raw_info=info, _field=definition)})
 
     resolve._is_default = False  # type: ignore[attr-defined]  # traced, as Strawberry's
     return resolve
