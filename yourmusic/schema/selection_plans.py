@@ -216,9 +216,6 @@ class LeafMemo:
             del self._kept[next(iter(self._kept))]
         self._kept[(id(plan), id(value))] = (weakref.ref(plan), value, kept)
 
-    def clear(self) -> None:
-        self._kept.clear()
-
 
 LEAVES = LeafMemo()
 """The process's LeafMemo (one event loop per process; plain dict operations)."""
